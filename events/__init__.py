@@ -1,0 +1,1 @@
+"""The event contract: envelope, catalogue, stored names, upcasters and subjects."""

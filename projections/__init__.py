@@ -1,0 +1,1 @@
+"""Read side of Doorstroom: projection workers, read models and reports."""

@@ -1,0 +1,1 @@
+"""Write side of Doorstroom: settings, infrastructure, store and entry points."""
