@@ -91,6 +91,6 @@ def registry() -> EventRegistry:
     import events.catalogue  # noqa: F401  - importing registers the catalogue
 
     for cls in declared_events():
-        if not REGISTRY.knows(cls.event_name):
+        if cls.__module__.startswith("events.") and not REGISTRY.knows(cls.event_name):
             REGISTRY.register(cls)
     return REGISTRY

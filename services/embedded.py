@@ -118,6 +118,21 @@ class NatsServer:
             time.sleep(0.05)
         raise NatsServerError(f"nats-server {self.name} not ready after {timeout}s")
 
+    def wait_meta_leader(self, timeout: float = READY_TIMEOUT_S) -> str:
+        """Poll until this cluster node knows the JetStream meta leader; return its name."""
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.monitor_port}/jsz"
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
+                    leader = json.load(resp).get("meta_cluster", {}).get("leader")
+                    if leader:
+                        return str(leader)
+            except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+                pass
+            time.sleep(0.05)
+        raise NatsServerError(f"nats-server {self.name}: no JetStream meta leader after {timeout}s")
+
     def stop(self, *, kill: bool = False) -> None:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
@@ -173,6 +188,8 @@ class NatsCluster:
             node.start(wait=False)
         for node in self.nodes:
             node.wait_ready(timeout=60)
+        for node in self.nodes:
+            node.wait_meta_leader(timeout=60)
         return self
 
     @property

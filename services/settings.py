@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     subject_prefix: str = Field(default="ds", description="First token of every subject.")
     replicas: int = Field(default=1, ge=1, le=5, description="Stream replicas (3 on a cluster).")
     duplicate_window_s: float = Field(default=300.0, gt=0, le=3600)
-    embedded_port: int = Field(default=4222, description="Client port of the embedded server.")
+    embedded_port: int = Field(
+        default=0, ge=0, le=65535, description="Client port of the embedded server; 0 = any free."
+    )
 
     def sqlite_path(self, name: str) -> Path:
         """Path of an SQLite file in the data dir."""

@@ -1,0 +1,105 @@
+"""Fast JetStream reads with batch direct get (nats-py has no helper for it)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import orjson
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+
+DIRECT_BATCH = 1000
+REPLY_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    seq: int
+    subject: str
+    msg_id: str | None
+    data: bytes
+
+
+class DirectGetError(RuntimeError):
+    pass
+
+
+def _to_raw(msg: Msg) -> RawMessage:
+    headers = msg.headers or {}
+    return RawMessage(
+        seq=int(headers["Nats-Sequence"]),
+        subject=headers["Nats-Subject"],
+        msg_id=headers.get("Nats-Msg-Id"),
+        data=msg.data,
+    )
+
+
+async def _direct_batch(
+    nc: NATS, stream: str, request: dict[str, object]
+) -> tuple[list[RawMessage], int]:
+    """One batch direct get: the messages and the number still pending after them."""
+    inbox = nc.new_inbox()
+    queue: asyncio.Queue[Msg] = asyncio.Queue()
+
+    async def on_msg(msg: Msg) -> None:
+        queue.put_nowait(msg)
+
+    sub = await nc.subscribe(inbox, cb=on_msg)
+    try:
+        await nc.publish(f"$JS.API.DIRECT.GET.{stream}", orjson.dumps(request), reply=inbox)
+        out: list[RawMessage] = []
+        async with asyncio.timeout(REPLY_TIMEOUT_S):
+            while True:
+                msg = await queue.get()
+                status = (msg.headers or {}).get("Status")
+                if status is None:
+                    out.append(_to_raw(msg))
+                    continue
+                pending = int((msg.headers or {}).get("Nats-Num-Pending", "0"))
+                if status in ("204", "404"):
+                    return out, pending
+                raise DirectGetError(f"direct get {request}: status {status} {msg.headers}")
+    finally:
+        await sub.unsubscribe()
+
+
+async def read_filtered(
+    nc: NATS,
+    stream: str,
+    subject_filter: str,
+    *,
+    from_seq: int = 1,
+    up_to_seq: int | None = None,
+    batch: int = DIRECT_BATCH,
+) -> AsyncIterator[RawMessage]:
+    """Every message matching ``subject_filter`` from ``from_seq`` on, in stream order."""
+    seq = max(from_seq, 1)
+    while True:
+        request: dict[str, object] = {"seq": seq, "batch": batch, "next_by_subj": subject_filter}
+        if up_to_seq is not None:
+            if seq > up_to_seq:
+                return
+            request["up_to_seq"] = up_to_seq
+        msgs, pending = await _direct_batch(nc, stream, request)
+        for m in msgs:
+            yield m
+        if not msgs or pending == 0:
+            return
+        seq = msgs[-1].seq + 1
+
+
+async def last_message(nc: NATS, stream: str, subject_filter: str) -> RawMessage | None:
+    """The last message matching a (wildcard) subject filter, or None."""
+    msg = await nc.request(
+        f"$JS.API.DIRECT.GET.{stream}",
+        orjson.dumps({"last_by_subj": subject_filter}),
+        timeout=REPLY_TIMEOUT_S,
+    )
+    status = (msg.headers or {}).get("Status")
+    if status == "404":
+        return None
+    if status is not None:
+        raise DirectGetError(f"direct get last {subject_filter}: status {status} {msg.headers}")
+    return _to_raw(msg)
