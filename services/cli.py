@@ -1,0 +1,174 @@
+"""The ``doorstroom`` command line: run the service, export schemas, erase, audit, benchmark."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from rich.console import Console
+
+from services.settings import Settings
+
+app = typer.Typer(
+    name="doorstroom",
+    help="Doorstroom: activation trajectories of leefloon recipients, event-sourced on NATS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+schema_app = typer.Typer(help="JSON Schemas of events and commands.", no_args_is_help=True)
+audit_app = typer.Typer(help="Tamper evidence: hash chains per case.", no_args_is_help=True)
+stream_app = typer.Typer(help="The event stream on JetStream.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (figures, not tests).", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+app.add_typer(audit_app, name="audit")
+app.add_typer(stream_app, name="stream")
+app.add_typer(bench_app, name="bench")
+
+console = Console(stderr=True)
+
+
+@app.command()
+def run(
+    once: Annotated[
+        bool, typer.Option(help="Provision, print the status and stop (for smoke tests).")
+    ] = False,
+) -> None:
+    """The main job: NATS (embedded unless DOORSTROOM_NATS_URL is set), the stream, the services."""
+    asyncio.run(_run(Settings(), once=once))
+
+
+async def _run(settings: Settings, *, once: bool) -> None:
+    from services.runtime import open_runtime
+
+    async with open_runtime(settings, own_server=settings.nats_url is None) as rt:
+        info = await rt.js.stream_info(settings.stream)
+        where = "embedded nats-server" if rt.server else "external NATS"
+        url = rt.server.url if rt.server else settings.nats_url
+        console.print(f"[bold]Doorstroom[/bold] on {where} at {url}")
+        console.print(
+            f"stream {settings.stream}: {info.state.messages} events, "
+            f"last sequence {info.state.last_seq}; data dir {settings.data_dir.resolve()}"
+        )
+        if once:
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        console.print("running; stop with Ctrl-C")
+        await stop.wait()
+        console.print("stopping")
+
+
+@stream_app.command("provision")
+def stream_provision() -> None:
+    """Create the stream with its safe settings, or check an existing one."""
+
+    async def go() -> None:
+        from services.runtime import open_runtime
+
+        async with open_runtime() as rt:
+            info = await rt.js.stream_info(rt.settings.stream)
+            c = info.config
+            typer.echo(
+                f"stream {c.name}: subjects={c.subjects} storage={c.storage} "
+                f"replicas={c.num_replicas} deny_delete={c.deny_delete} "
+                f"deny_purge={c.deny_purge} allow_direct={c.allow_direct} "
+                f"allow_atomic={c.allow_atomic} duplicate_window={c.duplicate_window}s "
+                f"messages={info.state.messages}"
+            )
+
+    asyncio.run(go())
+
+
+@schema_app.command("export")
+def schema_export(directory: Path) -> None:
+    """Write a JSON Schema per event and per command into DIRECTORY."""
+    from events.schema import export_schemas
+
+    written = export_schemas(directory)
+    typer.echo(f"wrote {len(written)} schema files to {directory}")
+
+
+@app.command()
+def erase(
+    person: Annotated[UUID, typer.Argument(help="The person_ref whose key is destroyed.")],
+) -> None:
+    """Destroy a person's key: their sealed fields read as erased in every read and replay."""
+    from services.runtime import build_vault
+
+    vault = build_vault(Settings())
+    try:
+        destroyed = vault.erase(person)
+        when = vault.erased_at(person)
+    finally:
+        vault.close()
+    state = "key destroyed" if destroyed else "no key was held (tombstone kept)"
+    typer.echo(f"person {person}: {state}; erased at {when}")
+
+
+@audit_app.command("export")
+def audit_export(file: Path) -> None:
+    """Write every stored event of the stream to FILE as JSONL (one stored record a line)."""
+
+    async def go() -> int:
+        from events.subjects import Subjects
+        from services.audit import export_line, stream_records
+        from services.runtime import open_runtime
+
+        async with open_runtime() as rt:
+            count = 0
+            with file.open("wb") as out:
+                async for rec in stream_records(
+                    rt.nc, rt.settings.stream, Subjects(rt.settings.subject_prefix).all_events
+                ):
+                    out.write(export_line(rec))
+                    count += 1
+            return count
+
+    typer.echo(f"exported {asyncio.run(go())} events to {file}")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    from_file: Annotated[
+        Path | None, typer.Option("--from", help="Verify an exported JSONL instead.")
+    ] = None,
+) -> None:
+    """Check every case's hash chain; name each changed, removed or reordered event."""
+    from services.audit import AuditReport, print_report, read_export, verify
+
+    if from_file is not None:
+        report = verify(read_export(from_file))
+    else:
+
+        async def go() -> AuditReport:
+            from events.subjects import Subjects
+            from services.audit import Verifier, stream_records
+            from services.runtime import open_runtime
+
+            verifier = Verifier()
+            async with open_runtime() as rt:
+                async for rec in stream_records(
+                    rt.nc, rt.settings.stream, Subjects(rt.settings.subject_prefix).all_events
+                ):
+                    verifier.feed(rec)
+            return verifier.finish()
+
+        report = asyncio.run(go())
+    print_report(report, sys.stdout)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
