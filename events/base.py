@@ -34,7 +34,9 @@ Hours = Annotated[
     Decimal,
     Field(ge=0, le=60, max_digits=4, decimal_places=2, description="Hours per week."),
 ]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")]
+Code = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")
+]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 FreeText = Annotated[str, StringConstraints(max_length=20_000)]
 Kbo = Annotated[

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Final, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo

@@ -33,7 +33,7 @@ class EventRegistry:
         return cls
 
     def upcaster(self, name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
-        """Register ``fn`` that turns a payload of ``name.v{from_version}`` into the next version."""
+        """Register a function turning a ``name.v{from_version}`` payload into the next version."""
 
         def decorate(fn: Upcaster) -> Upcaster:
             key = (name, from_version)

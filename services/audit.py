@@ -72,9 +72,7 @@ def _parse(seq: int, subject: str, data: bytes) -> StoredRecord:
     return StoredRecord(seq, subject, record)
 
 
-async def stream_records(
-    nc: NATS, stream: str, subject_filter: str
-) -> AsyncIterator[StoredRecord]:
+async def stream_records(nc: NATS, stream: str, subject_filter: str) -> AsyncIterator[StoredRecord]:
     async for raw in read_filtered(nc, stream, subject_filter):
         yield _parse(raw.seq, raw.subject, raw.data)
 

@@ -114,7 +114,9 @@ class CaseRepository(Generic[S]):
         known = self._cache.get(case_id) or await self._snapshot(case_id)
         if known is None:
             known = LoadedCase(CaseHead(case_id), self.fold.initial(case_id))
-        last = await last_message(self.store.nc, self.store.stream, self.store.subjects.case(case_id))
+        last = await last_message(
+            self.store.nc, self.store.stream, self.store.subjects.case(case_id)
+        )
         if last is None or last.seq == known.head.last_seq:
             self._remember(known)
             return known

@@ -110,7 +110,7 @@ class NatsServer:
             if self._proc is not None and self._proc.poll() is not None:
                 raise NatsServerError(f"nats-server {self.name} exited: {self._proc.returncode}")
             try:
-                with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
+                with urllib.request.urlopen(url, timeout=1) as resp:
                     if resp.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -124,7 +124,7 @@ class NatsServer:
         url = f"http://127.0.0.1:{self.monitor_port}/jsz"
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
+                with urllib.request.urlopen(url, timeout=1) as resp:
                     leader = json.load(resp).get("meta_cluster", {}).get("leader")
                     if leader:
                         return str(leader)

@@ -65,7 +65,11 @@ def stop_embedded(server: NatsServer, settings: Settings) -> None:
 
 
 async def connect(settings: Settings, url: str, *, name: str = "doorstroom") -> NATS:
-    options: dict[str, Any] = {"servers": url.split(","), "name": name, "max_reconnect_attempts": -1}
+    options: dict[str, Any] = {
+        "servers": url.split(","),
+        "name": name,
+        "max_reconnect_attempts": -1,
+    }
     if settings.nats_creds:
         options["user_credentials"] = str(settings.nats_creds)
     if settings.nats_user:

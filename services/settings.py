@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="Data of the embedded defaults.")
     db: str | None = Field(
         default=None,
-        description="Read-model database: unset = SQLite in data_dir; postgresql://... = PostgreSQL.",
+        description="Read-model database: unset = SQLite in data_dir; "
+        "postgresql://... = PostgreSQL.",
     )
     vault_db: str | None = Field(
         default=None,

@@ -236,11 +236,11 @@ class EventStore:
         ]
         batch_id = uuid4().hex
         count = len(messages)
-        for n, (subject, data, headers) in enumerate(messages, start=1):
-            headers = {**headers, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(n)}
+        for n, (subject, data, own_headers) in enumerate(messages, start=1):
+            headers = {**own_headers, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(n)}
             if n == count:
                 headers["Nats-Batch-Commit"] = "1"
-            if n == 1 or n == count:
+            if n in (1, count):
                 reply = await self.nc.request(
                     subject, data, headers=headers, timeout=PUBLISH_TIMEOUT_S
                 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import orjson
@@ -40,7 +41,7 @@ async def test_audit_names_the_altered_removed_and_swapped_events_in_an_export(
     export = tmp_path / "export.jsonl"
     export.write_bytes(b"".join(export_line(r) for r in records))
     rows = [orjson.loads(line) for line in export.read_bytes().splitlines()]
-    by_case: dict[str, list[dict]] = {}
+    by_case: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_case.setdefault(row["record"]["case_id"], []).append(row)
     case_a, case_b, case_c = list(by_case.values())

@@ -41,7 +41,7 @@ class CountingStore(EventStore):
 
     reads: list[int]
 
-    async def read_case(self, case_id: UUID, **kw: Any) -> list[RecordedEvent]:  # type: ignore[override]
+    async def read_case(self, case_id: UUID, **kw: Any) -> list[RecordedEvent]:
         self.reads.append(kw.get("after_seq", 0))
         return await super().read_case(case_id, **kw)
 

@@ -28,7 +28,9 @@ async def test_raw_stream_holds_no_personal_value_and_erasure_keeps_replay_worki
     async with store_on(nats_server.url, tmp_path, SAMPLE_REGISTRY) as (store, vault):
         person, case = uuid4(), uuid4()
         seen = SamplePersonSeen(label="intake", full_name=SECRETS[0], national_number=SECRETS[1])
-        head = (await store.append(CaseHead(case), [Draft(meta(case, person_ref=person), seen)])).head
+        head = (
+            await store.append(CaseHead(case), [Draft(meta(case, person_ref=person), seen)])
+        ).head
         await store.append(head, [noted(case, 2)])
 
         raw = [m async for m in read_filtered(store.nc, store.stream, store.subjects.all_events)]
@@ -54,9 +56,7 @@ async def test_raw_stream_holds_no_personal_value_and_erasure_keeps_replay_worki
         assert not replay[1].erased
 
         with pytest.raises(PersonErasedError):
-            await store.append(
-                await store.head(case), [Draft(meta(case, person_ref=person), seen)]
-            )
+            await store.append(await store.head(case), [Draft(meta(case, person_ref=person), seen)])
 
 
 async def test_personal_fields_without_a_person_ref_are_refused(
