@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any, Final
 
 from events.registry import REGISTRY, Payload
 
+_EUROS: Final = re.compile(r"\d{1,10}(\.\d{1,2})?", re.ASCII)
 _V1_CATEGORY: Final = {1: "samenwonend", 2: "alleenstaand", 3: "gezinslast"}
 
 
@@ -14,14 +16,10 @@ def euros_to_cents(value: Any) -> int:
     """Exact cents of a euro amount stored as a decimal string ("1314.20"); never via float."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise TypeError(f"euro amount must be a decimal string, got {value!r}")
-    try:
-        euros = Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"euro amount {value!r} is not a decimal number") from None
-    cents = euros * 100
-    if not cents.is_finite() or cents != cents.to_integral_value():
-        raise ValueError(f"euro amount {value!r} has fractions of a cent")
-    return int(cents)
+    text = str(value)
+    if not _EUROS.fullmatch(text):
+        raise ValueError(f"euro amount {value!r} is not euros with at most 2 decimals")
+    return int(Decimal(text) * 100)
 
 
 @REGISTRY.upcaster("LeefloonGranted", 1)
@@ -29,7 +27,7 @@ def leefloon_granted_v1_to_v2(payload: Payload) -> Payload:
     """v1 stored ``amount`` as a euro string and ``category`` as the number 1, 2 or 3."""
     payload["monthly_amount_cents"] = euros_to_cents(payload.pop("amount"))
     category = payload["category"]
-    if category in _V1_CATEGORY:
+    if type(category) is int and category in _V1_CATEGORY:
         payload["category"] = _V1_CATEGORY[category]
     return payload
 
