@@ -166,6 +166,38 @@ def audit_verify(
     raise typer.Exit(0 if report.ok else 1)
 
 
+@bench_app.command("store")
+def bench_store(
+    events: Annotated[int, typer.Option(help="Stream size for the case-load test.")] = 1_000_000,
+    pipelined: Annotated[
+        int, typer.Option(help="Events for publish and pipelined tests.")
+    ] = 50_000,
+    concurrency: Annotated[int, typer.Option(help="Cases written in parallel.")] = 256,
+    case_events: Annotated[int, typer.Option(help="Events per measured case.")] = 50,
+    cases: Annotated[int, typer.Option(help="Measured cases.")] = 200,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+) -> None:
+    """Write-side figures: raw publish ceiling, pipelined and bulk appends, case loads."""
+    import json
+
+    from services.bench.store import run_benchmark
+
+    results = asyncio.run(
+        run_benchmark(
+            events=events,
+            pipelined=pipelined,
+            concurrency=concurrency,
+            case_events=case_events,
+            targets=cases,
+            log=console.print,
+        )
+    )
+    text = json.dumps(results, indent=2)
+    typer.echo(text)
+    if json_out is not None:
+        json_out.write_text(text + "\n")
+
+
 def main() -> None:
     app()
 

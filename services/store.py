@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Final
@@ -17,6 +19,7 @@ from uuid import UUID, uuid4
 
 import orjson
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 from nats.js.errors import APIError
@@ -27,11 +30,13 @@ from events.envelope import EventMeta
 from events.registry import EventRegistry
 from events.subjects import Subjects
 from services.jsread import RawMessage, last_message, read_filtered
+from services.natsproto import Requester, publish_many
 
 WRONG_LAST_SEQUENCE: Final = frozenset({10071, 10164})
 BATCH_DUPLICATE_MSG_ID: Final = 10201
 MAX_BATCH: Final = 1000
 PUBLISH_TIMEOUT_S: Final = 10.0
+BATCHES_IN_FLIGHT: Final = 3
 
 
 class ConcurrencyError(Exception):
@@ -98,6 +103,7 @@ class _Prepared:
     encoded: tuple[Encoded, ...]
     subjects: tuple[str, ...]
     office_id: str
+    case_filter: str
 
 
 class EventStore:
@@ -118,6 +124,7 @@ class EventStore:
         self.subjects = subjects
         self.registry = registry
         self.sealer = sealer
+        self._requests = Requester(nc)
 
     # --- writing -----------------------------------------------------------------------
 
@@ -151,16 +158,15 @@ class EventStore:
             encoded.append(enc)
             prev = enc.hash
         office = offices.pop()
-        subjects = tuple(self.subjects.event(office, head.case_id, e.event_name) for e in encoded)
-        return _Prepared(head, tuple(encoded), subjects, office)
+        case = str(head.case_id)
+        subjects = tuple(self.subjects.event(office, case, e.event_name) for e in encoded)
+        return _Prepared(head, tuple(encoded), subjects, office, self.subjects.case(case))
 
     def _headers(self, prepared: _Prepared, index: int) -> dict[str, str]:
-        headers = {"Nats-Msg-Id": str(prepared.encoded[index].event_id)}
+        headers = {"Nats-Msg-Id": prepared.encoded[index].event_id_text}
         if index == 0:
             headers["Nats-Expected-Last-Subject-Sequence"] = str(prepared.head.last_seq)
-            headers["Nats-Expected-Last-Subject-Sequence-Subject"] = self.subjects.case(
-                prepared.head.case_id
-            )
+            headers["Nats-Expected-Last-Subject-Sequence-Subject"] = prepared.case_filter
         return headers
 
     async def append(self, head: CaseHead, drafts: Sequence[Draft]) -> AppendResult:
@@ -170,29 +176,47 @@ class EventStore:
     async def append_many(
         self, items: Sequence[tuple[CaseHead, Sequence[Draft]]]
     ) -> list[AppendResult | ConcurrencyError]:
-        """Bulk append: many commands of many cases in atomic batches of up to 1000 events.
+        """Bulk append: many commands, each of another case, in atomic batches of <= 1000 events.
 
-        A batch that the server refuses (a stale head in any of its cases) is retried command
-        by command, so each command gets its own result or ``ConcurrencyError``.
+        Up to ``BATCHES_IN_FLIGHT`` batches are on their way at once, so encoding the next
+        batch overlaps the server committing the previous one. A batch that the server
+        refuses (a stale head in any of its cases) is retried command by command, so each
+        command gets its own result or ``ConcurrencyError``.
         """
-        prepared = [self.prepare(head, drafts) for head, drafts in items]
+        cases = [head.case_id for head, _ in items]
+        if len(set(cases)) != len(cases):
+            raise AppendError("append_many takes one command per case; merge a case's drafts")
         results: list[AppendResult | ConcurrencyError] = []
-        for chunk in _chunks(prepared):
-            seqs: tuple[int, ...] | None = None
-            if len({p.head.case_id for p in chunk}) == len(chunk):
-                try:
-                    seqs = await self._publish_batch(chunk)
-                except APIError as exc:
-                    if not _is_conflict(exc):
-                        raise
-            if seqs is None:
+        in_flight: deque[tuple[list[_Prepared], asyncio.Future[Msg]]] = deque()
+
+        async def settle() -> None:
+            chunk, commit = in_flight.popleft()
+            try:
+                seqs = _batch_seqs(await commit)
+            except APIError as exc:
+                if not _is_conflict(exc):
+                    raise
                 results.extend([await self._append_or_conflict(p) for p in chunk])
-                continue
+                return
             offset = 0
             for p in chunk:
                 n = len(p.encoded)
                 results.append(self._result(p, seqs[offset : offset + n]))
                 offset += n
+
+        try:
+            for group in _chunks(items):
+                chunk = [self.prepare(head, drafts) for head, drafts in group]
+                in_flight.append((chunk, await self._send_batch(chunk)))
+                # Let the flusher hand this batch to the socket before encoding the next.
+                await asyncio.sleep(0)
+                if len(in_flight) >= BATCHES_IN_FLIGHT:
+                    await settle()
+            while in_flight:
+                await settle()
+        finally:
+            for _, task in in_flight:
+                task.cancel()
         return results
 
     async def _append_or_conflict(self, prepared: _Prepared) -> AppendResult | ConcurrencyError:
@@ -221,14 +245,26 @@ class EventStore:
         return AppendResult(head=head, seqs=tuple(seqs))
 
     async def _publish_one(self, prepared: _Prepared) -> PubAck:
-        return await self.js.publish(
+        reply = await self._requests.request(
             prepared.subjects[0],
+            self._headers(prepared, 0),
             prepared.encoded[0].data,
-            headers=self._headers(prepared, 0),
+            PUBLISH_TIMEOUT_S,
         )
+        body = orjson.loads(reply.data)
+        if "error" in body:
+            raise APIError.from_error(body["error"])
+        return PubAck.from_response(body)
 
     async def _publish_batch(self, chunk: Sequence[_Prepared]) -> tuple[int, ...]:
-        """One ADR-50 atomic batch: first as request, middle as publishes, last commits."""
+        return _batch_seqs(await (await self._send_batch(chunk)))
+
+    async def _send_batch(self, chunk: Sequence[_Prepared]) -> asyncio.Future[Msg]:
+        """Send one ADR-50 atomic batch; the returned task yields the commit's reply.
+
+        All messages but the last go out as plain publishes; the last one carries
+        ``Nats-Batch-Commit`` and gets the PubAck (or the error that voids the batch).
+        """
         messages = [
             (p.subjects[i], p.encoded[i].data, self._headers(p, i))
             for p in chunk
@@ -236,24 +272,21 @@ class EventStore:
         ]
         batch_id = uuid4().hex
         count = len(messages)
-        for n, (subject, data, own_headers) in enumerate(messages, start=1):
-            headers = {**own_headers, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(n)}
-            if n == count:
-                headers["Nats-Batch-Commit"] = "1"
-            if n in (1, count):
-                reply = await self.nc.request(
-                    subject, data, headers=headers, timeout=PUBLISH_TIMEOUT_S
-                )
-                if reply.data:
-                    body = orjson.loads(reply.data)
-                    if "error" in body:
-                        raise APIError.from_error(body["error"])
-                    if n == count:
-                        last = int(body["seq"])
-                        return tuple(range(last - count + 1, last + 1))
-            else:
-                await self.nc.publish(subject, data, headers=headers)
-        raise AssertionError("unreachable: the last message commits the batch")
+        await publish_many(
+            self.nc,
+            (
+                (subject, {**own, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(n)}, data)
+                for n, (subject, data, own) in enumerate(messages[:-1], start=1)
+            ),
+        )
+        subject, data, own_headers = messages[-1]
+        headers = {
+            **own_headers,
+            "Nats-Batch-Id": batch_id,
+            "Nats-Batch-Sequence": str(count),
+            "Nats-Batch-Commit": "1",
+        }
+        return await self._requests.send(subject, headers, data, PUBLISH_TIMEOUT_S)
 
     async def _resolve_duplicate(self, prepared: _Prepared) -> AppendResult:
         """After a refusal or a duplicate ack: are our events already stored right after head?
@@ -261,7 +294,7 @@ class EventStore:
         A retry after a lost ack finds its own events at the expected position and reports
         success without storing anything; anything else there is a real conflict.
         """
-        ids = [str(e.event_id) for e in prepared.encoded]
+        ids = [e.event_id_text for e in prepared.encoded]
         found: list[RawMessage] = []
         async for raw in read_filtered(
             self.nc,
@@ -327,13 +360,25 @@ def _is_conflict(exc: APIError) -> bool:
     return exc.err_code in WRONG_LAST_SEQUENCE or exc.err_code == BATCH_DUPLICATE_MSG_ID
 
 
-def _chunks(prepared: Sequence[_Prepared]) -> list[list[_Prepared]]:
+def _batch_seqs(reply: Msg) -> tuple[int, ...]:
+    """The stream sequences of a committed batch, from the commit's PubAck."""
+    body = orjson.loads(reply.data) if reply.data else {}
+    if "error" in body:
+        raise APIError.from_error(body["error"])
+    last, count = int(body["seq"]), int(body["count"])
+    return tuple(range(last - count + 1, last + 1))
+
+
+Item = tuple[CaseHead, Sequence[Draft]]
+
+
+def _chunks(items: Sequence[Item]) -> list[list[Item]]:
     """Group commands into batches of at most MAX_BATCH messages, never splitting one."""
-    chunks: list[list[_Prepared]] = []
-    current: list[_Prepared] = []
+    chunks: list[list[Item]] = []
+    current: list[Item] = []
     size = 0
-    for p in prepared:
-        n = len(p.encoded)
+    for p in items:
+        n = len(p[1])
         if current and size + n > MAX_BATCH:
             chunks.append(current)
             current, size = [], 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from services.db import Database
 
 ALGORITHM = "AES-256-GCM"
+WRITE_KEY_CACHE = 10_000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS person_keys (
     person_ref TEXT PRIMARY KEY,
@@ -63,6 +65,10 @@ class KeyVault:
         self._db = Database.connect(url)
         self._master = AESGCM(master_key)
         self._lock = threading.Lock()
+        # Unwrapped keys for writing only. Reads always ask the table, so an erasure by
+        # another process takes effect at once; a cached key that writes after such an
+        # erasure produces ciphertext nobody can open any more, which is erasure too.
+        self._write_keys: OrderedDict[UUID, bytes] = OrderedDict()
         if not self._db.postgres:
             # Deleted content is overwritten in the SQLite file, not just unlinked.
             self._db.execute("PRAGMA secure_delete=ON")
@@ -91,6 +97,9 @@ class KeyVault:
 
     def key_for_write(self, person_ref: UUID) -> bytes:
         """The person's key, created on first use; refused after erasure."""
+        cached = self._write_keys.get(person_ref)
+        if cached is not None:
+            return cached
         with self._lock:
             row = self._row(person_ref)
             if row is None:
@@ -112,7 +121,11 @@ class KeyVault:
                 raise PersonErasedError(
                     f"person {person_ref} was erased at {erased_at}; no new personal data"
                 )
-            return self._unwrap(person_ref, wrapped)
+            key = self._unwrap(person_ref, wrapped)
+            self._write_keys[person_ref] = key
+            while len(self._write_keys) > WRITE_KEY_CACHE:
+                self._write_keys.popitem(last=False)
+            return key
 
     def key_for_read(self, person_ref: UUID) -> bytes | None:
         """The person's key, or None when it was destroyed or never existed."""
@@ -125,6 +138,7 @@ class KeyVault:
     def erase(self, person_ref: UUID) -> bool:
         """Destroy the person's key. True when a key was destroyed now."""
         now = datetime.now(UTC).isoformat()
+        self._write_keys.pop(person_ref, None)
         with self._lock:
             cur = self._db.execute(
                 "UPDATE person_keys SET wrapped_key = NULL, erased_at = ? "

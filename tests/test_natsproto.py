@@ -1,0 +1,54 @@
+"""Hand-encoded HPUB frames and the token requester against a real nats-server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.errors import NoRespondersError
+
+from services.natsproto import Requester, hpub_frame, publish_many
+
+
+def test_hpub_frame_layout() -> None:
+    frame = hpub_frame("a.b", {"K": "v"}, b"xyz", reply="r.1")
+    header = b"NATS/1.0\r\nK: v\r\n\r\n"
+    assert frame == b"HPUB a.b r.1 %d %d\r\n" % (len(header), len(header) + 3) + header + b"xyz\r\n"
+
+
+async def test_publish_many_delivers_headers_and_payloads_in_order(nc: NATS) -> None:
+    received: list[Msg] = []
+    done = asyncio.Event()
+
+    async def on_msg(msg: Msg) -> None:
+        received.append(msg)
+        if len(received) == 50:
+            done.set()
+
+    await nc.subscribe("t.>", cb=on_msg)
+    await nc.flush()
+    await publish_many(
+        nc,
+        ((f"t.{i}", {"Nats-Msg-Id": f"id-{i}", "X-N": str(i)}, b"p%d" % i) for i in range(50)),
+    )
+    await asyncio.wait_for(done.wait(), 10)
+    assert [m.subject for m in received] == [f"t.{i}" for i in range(50)]
+    assert [m.data for m in received] == [b"p%d" % i for i in range(50)]
+    assert received[7].headers == {"Nats-Msg-Id": "id-7", "X-N": "7"}
+
+
+async def test_requester_resolves_replies_by_token_and_reports_no_responders(nc: NATS) -> None:
+    async def echo(msg: Msg) -> None:
+        await msg.respond(b"re:" + msg.data + b":" + (msg.headers or {}).get("H", "").encode())
+
+    await nc.subscribe("svc.echo", cb=echo)
+    await nc.flush()
+    requester = Requester(nc)
+    replies = await asyncio.gather(
+        *(requester.request("svc.echo", {"H": str(i)}, b"m%d" % i, 5) for i in range(20))
+    )
+    assert [r.data for r in replies] == [b"re:m%d:%d" % (i, i) for i in range(20)]
+    with pytest.raises(NoRespondersError):
+        await requester.request("svc.nobody", {"H": "x"}, b"", 5)
