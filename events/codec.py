@@ -1,6 +1,6 @@
-"""Stored form of an event: canonical JSON with sealed personal fields and a per-case hash chain.
+"""Stored form of an event: JSON with sealed personal fields and a per-case hash chain.
 
-A stored record is the envelope, ``data`` (the public payload), ``sealed`` (the personal
+A stored record (JSON object) is the envelope, ``data`` (the public payload), ``sealed`` (the personal
 fields, encrypted with the person's key) and ``prev_hash``/``hash``. ``hash`` is the SHA-256 of
 the canonical JSON of the record without ``hash``; ``prev_hash`` is the hash of the case's
 previous event (``GENESIS`` for the first), so any change, removal or reordering shows.
@@ -56,6 +56,7 @@ class Encoded:
     event_name: str
     data: bytes
     hash: str
+    event_id_text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +108,11 @@ def encode(
         sealed=sealed,
         prev_hash=prev_hash,
     )
-    digest = record_hash(record)
-    record["hash"] = digest
-    return Encoded(meta.event_id, event.event_name, canonical(record), digest)
+    body = canonical(record)
+    digest = hashlib.sha256(body).hexdigest()
+    # The hash goes last; readers verify by re-canonicalising the record without it.
+    data = b"".join((body[:-1], b',"hash":"', digest.encode(), b'"}'))
+    return Encoded(meta.event_id, event.event_name, data, digest, record["event_id"])
 
 
 def parse(data: bytes) -> dict[str, Any]:
