@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 from events.registry import EventRegistry, registry
 from events.subjects import Subjects
 from services.embedded import NatsServer
+from services.offices import Offices
 from services.settings import Settings
 from services.store import EventStore
 from services.stream import provision_event_stream
@@ -125,6 +126,7 @@ async def open_runtime(
             subjects=Subjects(settings.subject_prefix),
             registry=reg,
             sealer=vault,
+            offices=Offices.load(settings.offices_file),
         )
         yield Runtime(settings, nc, js, store, vault, reg, server)
     finally:

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
         default=None,
         description="Base64 key that wraps the per-person keys; unset = key file in data_dir.",
     )
+    offices_file: Path | None = Field(
+        default=None,
+        description="JSON object {NIS code: name} of offices beyond the built-in ones.",
+    )
     stream: str = Field(default="DOORSTROOM", description="JetStream stream name.")
     subject_prefix: str = Field(default="ds", description="First token of every subject.")
     replicas: int = Field(default=1, ge=1, le=5, description="Stream replicas (3 on a cluster).")

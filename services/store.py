@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 from uuid import UUID, uuid4
@@ -31,6 +31,7 @@ from events.registry import EventRegistry
 from events.subjects import Subjects
 from services.jsread import RawMessage, last_message, read_filtered
 from services.natsproto import Requester, publish_many
+from services.offices import UnknownOfficeError
 
 WRONG_LAST_SEQUENCE: Final = frozenset({10071, 10164})
 BATCH_DUPLICATE_MSG_ID: Final = 10201
@@ -117,6 +118,7 @@ class EventStore:
         subjects: Subjects,
         registry: EventRegistry,
         sealer: Sealer | None,
+        offices: Container[str] | None = None,
     ) -> None:
         self.nc = nc
         self.js: JetStreamContext = nc.jetstream(timeout=PUBLISH_TIMEOUT_S)
@@ -124,6 +126,7 @@ class EventStore:
         self.subjects = subjects
         self.registry = registry
         self.sealer = sealer
+        self.offices = offices
         self._requests = Requester(nc)
 
     # --- writing -----------------------------------------------------------------------
@@ -158,6 +161,8 @@ class EventStore:
             encoded.append(enc)
             prev = enc.hash
         office = offices.pop()
+        if self.offices is not None and office not in self.offices:
+            raise UnknownOfficeError(office)
         case = str(head.case_id)
         subjects = tuple(self.subjects.event(office, case, e.event_name) for e in encoded)
         return _Prepared(head, tuple(encoded), subjects, office, self.subjects.case(case))
