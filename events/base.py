@@ -57,9 +57,11 @@ _SUBCLASSES: list[type[DomainEvent]] = []
 
 
 class Frozen(BaseModel):
-    """A frozen pydantic model that refuses unknown fields."""
+    """A frozen pydantic model that refuses unknown fields; errors never echo input values."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True
+    )
 
 
 class DomainEvent(Frozen):
