@@ -120,9 +120,7 @@ class CaseRepository(Generic[S]):
         if last is None or last.seq == known.head.last_seq:
             self._remember(known)
             return known
-        tail = await self.store.read_case(
-            case_id, after_seq=known.head.last_seq, up_to_seq=last.seq
-        )
+        tail = await self.store.read_tail(case_id, last, known.head.last_seq)
         loaded = self._fold_in(known, tail)
         if loaded.head.version - loaded.snapshot_version >= self.snapshot_every:
             loaded = await self._save_snapshot(loaded)

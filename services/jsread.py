@@ -11,6 +11,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 DIRECT_BATCH = 1000
+EXPECTED = "Nats-Expected-Last-Subject-Sequence"
 REPLY_TIMEOUT_S = 10.0
 
 
@@ -20,6 +21,7 @@ class RawMessage:
     subject: str
     msg_id: str | None
     data: bytes
+    expected_last_subject_seq: int | None = None
 
 
 class DirectGetError(RuntimeError):
@@ -33,6 +35,7 @@ def _to_raw(msg: Msg) -> RawMessage:
         subject=headers["Nats-Subject"],
         msg_id=headers.get("Nats-Msg-Id"),
         data=msg.data,
+        expected_last_subject_seq=(int(headers[EXPECTED]) if EXPECTED in headers else None),
     )
 
 
@@ -90,16 +93,23 @@ async def read_filtered(
         seq = msgs[-1].seq + 1
 
 
-async def last_message(nc: NATS, stream: str, subject_filter: str) -> RawMessage | None:
-    """The last message matching a (wildcard) subject filter, or None."""
+async def _direct_one(nc: NATS, stream: str, request: dict[str, object]) -> RawMessage | None:
     msg = await nc.request(
-        f"$JS.API.DIRECT.GET.{stream}",
-        orjson.dumps({"last_by_subj": subject_filter}),
-        timeout=REPLY_TIMEOUT_S,
+        f"$JS.API.DIRECT.GET.{stream}", orjson.dumps(request), timeout=REPLY_TIMEOUT_S
     )
     status = (msg.headers or {}).get("Status")
     if status == "404":
         return None
     if status is not None:
-        raise DirectGetError(f"direct get last {subject_filter}: status {status} {msg.headers}")
+        raise DirectGetError(f"direct get {request}: status {status} {msg.headers}")
     return _to_raw(msg)
+
+
+async def last_message(nc: NATS, stream: str, subject_filter: str) -> RawMessage | None:
+    """The last message matching a (wildcard) subject filter, or None."""
+    return await _direct_one(nc, stream, {"last_by_subj": subject_filter})
+
+
+async def message_at(nc: NATS, stream: str, seq: int) -> RawMessage | None:
+    """The message with stream sequence ``seq`` (an O(1) lookup), or None."""
+    return await _direct_one(nc, stream, {"seq": seq})

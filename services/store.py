@@ -29,7 +29,7 @@ from events.codec import GENESIS, Encoded, RecordedEvent, Sealer, decode, encode
 from events.envelope import EventMeta
 from events.registry import EventRegistry
 from events.subjects import Subjects
-from services.jsread import RawMessage, last_message, read_filtered
+from services.jsread import RawMessage, last_message, message_at, read_filtered
 from services.natsproto import Requester, publish_many
 from services.offices import UnknownOfficeError
 
@@ -38,6 +38,7 @@ BATCH_DUPLICATE_MSG_ID: Final = 10201
 MAX_BATCH: Final = 1000
 PUBLISH_TIMEOUT_S: Final = 10.0
 BATCHES_IN_FLIGHT: Final = 3
+WALK_LIMIT: Final = 64
 
 
 class ConcurrencyError(Exception):
@@ -354,6 +355,43 @@ class EventStore:
                 up_to_seq=up_to_seq,
             )
         ]
+
+    async def walk_back(
+        self, last: RawMessage, *, stop_after: int, limit: int = WALK_LIMIT
+    ) -> list[RawMessage] | None:
+        """The case's messages after ``stop_after`` up to ``last``, oldest first, found by
+        following each command's stored expected-sequence header backwards.
+
+        Every command's first message names the case's previous stream sequence; the other
+        messages of a command directly follow it (atomic batch). A few direct gets by
+        sequence replace a filtered scan through everything stored since. Returns None
+        when the links do not add up (then the caller scans).
+        """
+        case = self.subjects.parse_event(last.subject)[1]
+        found = [last]
+        current = last
+        while True:
+            prev = current.expected_last_subject_seq
+            if prev is None:
+                prev = current.seq - 1
+            if prev <= stop_after:
+                return found[::-1] if prev == stop_after else None
+            if len(found) >= limit:
+                return None
+            msg = await message_at(self.nc, self.stream, prev)
+            if msg is None or self.subjects.parse_event(msg.subject)[1] != case:
+                return None
+            found.append(msg)
+            current = msg
+
+    async def read_tail(
+        self, case_id: UUID, last: RawMessage, after_seq: int
+    ) -> list[RecordedEvent]:
+        """Decoded events of the case after ``after_seq`` up to ``last``, in order."""
+        walked = await self.walk_back(last, stop_after=after_seq)
+        if walked is None:
+            return await self.read_case(case_id, after_seq=after_seq, up_to_seq=last.seq)
+        return [self.decode(raw, reveal=False) for raw in walked]
 
     async def last_seq(self) -> int:
         info = await self.js.stream_info(self.stream)

@@ -11,6 +11,7 @@ import pytest
 from events.codec import RecordedEvent
 from services.cases import CaseRepository
 from services.embedded import NatsServer
+from services.jsread import RawMessage
 from services.settings import Settings
 from services.store import ConcurrencyError, EventStore
 from services.stream import snapshot_bucket
@@ -37,12 +38,19 @@ class SumFold:
 
 
 class CountingStore(EventStore):
-    """Records the ``after_seq`` of every case read."""
+    """Records the ``after_seq`` of every tail read, and every filtered scan."""
 
     reads: list[int]
+    scans: int = 0
+
+    async def read_tail(
+        self, case_id: UUID, last: RawMessage, after_seq: int
+    ) -> list[RecordedEvent]:
+        self.reads.append(after_seq)
+        return await super().read_tail(case_id, last, after_seq)
 
     async def read_case(self, case_id: UUID, **kw: Any) -> list[RecordedEvent]:
-        self.reads.append(kw.get("after_seq", 0))
+        self.scans += 1
         return await super().read_case(case_id, **kw)
 
 
@@ -87,3 +95,5 @@ async def test_load_reads_only_the_tail_after_cache_or_snapshot(
             await fresh.append(stale, [noted(case, 1)])
         final = await fresh.load(case)
         assert final.state == {"sum": 626, "count": 29}
+        # Every tail was found by following the stored links, never by a filtered scan.
+        assert store.scans == 0  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from uuid import uuid4
 import pytest
 
 from services.embedded import NatsCluster, NatsServer
+from services.jsread import last_message
 from services.store import AppendError, CaseHead, ConcurrencyError, EventStore
 from tests.support.sample_events import SAMPLE_REGISTRY, noted
 from tests.support.stack import store_on
@@ -200,3 +201,27 @@ async def test_head_reflects_the_last_event_of_the_case(
         r = await store.append(CaseHead(case), [noted(case, 1), noted(case, 2)])
         head = await store.head(case)
         assert (head.version, head.last_seq, head.last_hash) == (2, r.last_seq, r.head.last_hash)
+
+
+async def test_walking_back_the_stored_links_finds_exactly_the_case_events(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    async with store_on(nats_server.url, tmp_path, SAMPLE_REGISTRY) as (store, _):
+        case = uuid4()
+        head = CaseHead(case)
+        for round_ in range(4):
+            others = [uuid4() for _ in range(30)]
+            await store.append_many([(CaseHead(o), [noted(o, 1), noted(o, 2)]) for o in others])
+            size = 1 + round_ % 3
+            head = (await store.append(head, [noted(case, n) for n in range(size)])).head
+            bulk = await store.append_many([(head, [noted(case, 9)])])
+            assert not isinstance(bulk[0], ConcurrencyError)
+            head = bulk[0].head
+        scanned = await store.read_case(case)
+        last = await last_message(store.nc, store.stream, store.subjects.case(case))
+        assert last is not None
+        walked = await store.walk_back(last, stop_after=0)
+        assert walked is not None
+        assert [m.seq for m in walked] == [e.seq for e in scanned]
+        tail = await store.read_tail(case, last, scanned[3].seq)
+        assert [e.case_version for e in tail] == [e.case_version for e in scanned[4:]]
