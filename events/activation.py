@@ -93,8 +93,8 @@ class LanguageCourseEnrolled(ActivationEvent):
     provider_ref: Code | None = Field(default=None, description="The provider's course code.")
     target_level: CefrLevel = Field(examples=["a2"])
     hours_per_week: Hours = Field(examples=["9"])
-    starts_on: date
-    planned_end: date | None = None
+    starts_on: date = Field(description="First lesson.")
+    planned_end: date | None = Field(default=None, description="Planned last lesson.")
 
 
 class LanguageCourseCompleted(ActivationEvent):

@@ -106,8 +106,10 @@ class VdabRegistrationRecorded(GuidanceEvent):
     event_name: ClassVar[str] = "VdabRegistrationRecorded"
     event_version: ClassVar[int] = 1
 
-    registered_on: date | None = None
-    exemption: VdabExemption | None = None
+    registered_on: date | None = Field(default=None, description="Registration date at VDAB.")
+    exemption: VdabExemption | None = Field(
+        default=None, description="Why registration is not required; give this or registered_on."
+    )
 
     @model_validator(mode="after")
     def _date_xor_exemption(self) -> Self:
@@ -149,7 +151,7 @@ class IntakeCompleted(GuidanceEvent):
         description="Competence codes (e.g. from the VDAB competence standard).",
         examples=[["forklift-license", "customer-service"]],
     )
-    dutch_level: CefrLevel | None = None
+    dutch_level: CefrLevel | None = Field(default=None, description="Dutch level found at intake.")
     work_capability: WorkCapability
     barriers: Personal[tuple[Barrier, ...]] = Field(
         default=None, description="Barriers to work (may reveal GDPR art. 9/10 data)."
@@ -163,7 +165,7 @@ class TrajectoryStarted(GuidanceEvent):
     event_name: ClassVar[str] = "TrajectoryStarted"
     event_version: ClassVar[int] = 1
 
-    trajectory_id: UUID
+    trajectory_id: UUID = Field(description="Id of the trajectory; later events link to it.")
     kind: TrajectoryKind = Field(examples=["werk"])
 
 

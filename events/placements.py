@@ -69,7 +69,7 @@ class PlacementStarted(PlacementEvent):
         ("starts_on", "planned_end"),
     )
 
-    placement_id: UUID
+    placement_id: UUID = Field(description="Id of the placement; later events link to it.")
     placement_type: PlacementType = Field(examples=["twe_art60"])
     employer_kbo: Kbo = Field(
         description="The employer; for art. 60 always the OCMW itself.", examples=["0207437468"]
@@ -84,9 +84,9 @@ class PlacementStarted(PlacementEvent):
     agreement_signed_on: date | None = Field(
         default=None, description="Written placement agreement signed on (before the start)."
     )
-    starts_on: date
-    planned_end: date | None = None
-    trajectory_id: UUID | None = None
+    starts_on: date = Field(description="First working day.")
+    planned_end: date | None = Field(default=None, description="Planned last day, if known.")
+    trajectory_id: UUID | None = Field(default=None, description="The trajectory it belongs to.")
     mlp_ref: Code | None = Field(
         default=None, description="Registration in VDAB's partner portal MLP (TWE)."
     )
@@ -123,7 +123,7 @@ class MlpMonthRegistered(PlacementEvent):
 
     placement_id: UUID
     month: Month = Field(examples=["2025-03"])
-    registered_on: date
+    registered_on: date = Field(description="Day the month was registered in MLP.")
 
 
 class AftercareStarted(PlacementEvent):

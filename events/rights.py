@@ -113,7 +113,9 @@ class LeefloonGranted(RightsEvent):
     event_version: ClassVar[int] = 3
     date_order: ClassVar[tuple[tuple[str, str], ...]] = (("effective_from", "effective_until"),)
 
-    decision_id: DecisionId
+    decision_id: DecisionId = Field(
+        description="Id of this BCSD decision; later events link to it."
+    )
     bcsd_session_on: date = Field(description="Date of the BCSD session that decided.")
     right_type: RightType = Field(examples=["leefloon"])
     category: LeefloonCategory = Field(examples=["alleenstaand"])
@@ -122,10 +124,13 @@ class LeefloonGranted(RightsEvent):
         description="Validity date of the indexed rate table the amount derives from.",
         examples=["2025-02-01"],
     )
-    effective_from: date
-    effective_until: date | None = None
-    gpmi_required: bool
-    gpmi_exemption: GpmiExemption | None = None
+    effective_from: date = Field(description="First day of the right (often the request date).")
+    effective_until: date | None = Field(default=None, description="Last day; None = open-ended.")
+    gpmi_required: bool = Field(description="A GPMI must be drawn up within 3 months.")
+    gpmi_exemption: GpmiExemption | None = Field(
+        default=None,
+        description="Why no GPMI is required; set exactly when gpmi_required is false.",
+    )
 
     @model_validator(mode="after")
     def _gpmi_required_xor_exemption(self) -> Self:
@@ -165,9 +170,11 @@ class LeefloonRevised(RightsEvent):
     decision_id: DecisionId
     grant_decision_id: DecisionId = Field(description="The grant this revision changes.")
     cause: RevisionCause
-    category: LeefloonCategory
-    monthly_amount_cents: Cents
-    rate_valid_from: date
+    category: LeefloonCategory = Field(
+        description="Category from effective_from (may be unchanged)."
+    )
+    monthly_amount_cents: Cents = Field(description="New monthly amount.", examples=[134048])
+    rate_valid_from: date = Field(description="Validity date of the rate table used.")
     effective_from: date
 
 
@@ -179,11 +186,13 @@ class LeefloonSuspended(RightsEvent):
     date_order: ClassVar[tuple[tuple[str, str], ...]] = (("suspended_from", "suspended_until"),)
 
     decision_id: DecisionId
-    grant_decision_id: DecisionId
+    grant_decision_id: DecisionId = Field(description="The grant whose payment is suspended.")
     reason: SuspensionReason
-    sanction_decision_id: DecisionId | None = None
+    sanction_decision_id: DecisionId | None = Field(
+        default=None, description="The SanctionImposed decision, when reason is sanction."
+    )
     suspended_from: date
-    suspended_until: date | None = None
+    suspended_until: date | None = Field(default=None, description="Last day; None = open-ended.")
     explanation: Personal[FreeText] = None
 
 
@@ -193,8 +202,8 @@ class LeefloonResumed(RightsEvent):
     event_name: ClassVar[str] = "LeefloonResumed"
     event_version: ClassVar[int] = 1
 
-    grant_decision_id: DecisionId
-    resumed_from: date
+    grant_decision_id: DecisionId = Field(description="The grant whose payment resumes.")
+    resumed_from: date = Field(description="First day paid again.")
 
 
 class LeefloonEnded(RightsEvent):
@@ -204,8 +213,8 @@ class LeefloonEnded(RightsEvent):
     event_version: ClassVar[int] = 1
 
     decision_id: DecisionId
-    grant_decision_id: DecisionId
-    end_date: date
+    grant_decision_id: DecisionId = Field(description="The grant that ends.")
+    end_date: date = Field(description="Last day of the right.")
     reason: RightEndReason
 
 
@@ -215,7 +224,7 @@ class LeefloonPaid(RightsEvent):
     event_name: ClassVar[str] = "LeefloonPaid"
     event_version: ClassVar[int] = 1
 
-    grant_decision_id: DecisionId
+    grant_decision_id: DecisionId = Field(description="The grant paid on.")
     month: Month = Field(examples=["2025-03"])
     amount_cents: Cents = Field(examples=[131420])
     payment_ref: Code | None = Field(default=None, description="Id in the payment system.")

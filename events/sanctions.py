@@ -58,11 +58,14 @@ class SanctionImposed(SanctionEvent):
 
     decision_id: UUID
     basis: SanctionBasis
-    months: Annotated[int, Field(ge=1, le=24)] = Field(examples=[1])
+    months: Annotated[int, Field(ge=1, le=24)] = Field(
+        description="Duration in months; the legal maximum depends on basis and repeat.",
+        examples=[1],
+    )
     partial_percent: Percent = Field(
         default=100, description="Share of the right suspended; 100 = fully."
     )
     repeat: bool = Field(description="A repeat offence within the legal period.")
-    starts_on: date
+    starts_on: date = Field(description="First day of the suspension.")
     hearing_id: UUID | None = None
     warning_id: UUID | None = None

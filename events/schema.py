@@ -90,6 +90,7 @@ def command_schema(cls: type[Command], base_uri: str = DEFAULT_BASE_URI) -> Sche
     """The JSON body of a command (``services.commands``)."""
     name = cls.command_name
     body = cls.model_json_schema(ref_template="#/$defs/{model}")
+    _borrow_docs(body["properties"], [*(registry().get(e) for e in cls.produces), EventMeta])
     personal = sorted(k for k, v in body["properties"].items() if v.get("x-personal"))
     head = _head(f"commands/{name}.schema.json", name, _doc(cls), base_uri)
     extra = {
@@ -99,6 +100,18 @@ def command_schema(cls: type[Command], base_uri: str = DEFAULT_BASE_URI) -> Sche
     }
     _tighten_decimals(body)
     return {**head, **extra, **_without_title(body)}
+
+
+def _borrow_docs(props: Schema, sources: list[type[BaseModel]]) -> None:
+    """Give command fields the description and examples of the same field of their event."""
+    for name, prop in props.items():
+        info = next((m.model_fields[name] for m in sources if name in m.model_fields), None)
+        if info is None:
+            continue
+        if "description" not in prop and info.description:
+            prop["description"] = info.description
+        if "examples" not in prop and info.examples:
+            prop["examples"] = list(info.examples)
 
 
 def _without_title(body: Schema) -> Schema:

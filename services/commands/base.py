@@ -20,7 +20,7 @@ MAX_DATE: Final = date(2100, 12, 31)
 PersonalIn = Annotated[T, PERSONAL, Field(json_schema_extra={"x-personal": True})]
 """A personal field a command must carry (non-null); sealed in the event it produces."""
 
-SaneDate = Annotated[date, Field(ge=MIN_DATE, le=MAX_DATE, description="A date 2000-2100.")]
+SaneDate = Annotated[date, Field(ge=MIN_DATE, le=MAX_DATE)]
 BirthDate = Annotated[date, Field(ge=date(1900, 1, 1), le=MAX_DATE)]
 NameText = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 NoteText = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
@@ -77,7 +77,11 @@ _DECLARED: list[type[Command]] = []
 
 
 class Command(Frozen):
-    """One user action. The entry point adds actor, office, recording time and event ids."""
+    """One user action. The entry point adds actor, office, recording time and event ids.
+
+    Ids of new things (decision_id, placement_id, claim_id...) are fresh UUIDs chosen by the
+    client, so a bulk import or a GPMI's agreement texts can refer to them at once.
+    """
 
     command_name: ClassVar[str]
     produces: ClassVar[tuple[str, ...]]
@@ -86,7 +90,9 @@ class Command(Frozen):
     command_id: UUID = Field(description="Idempotency key chosen by the client; retries reuse it.")
     case_id: CaseId
     occurred_on: SaneDate = Field(description="Business date: when the fact happened.")
-    evidence: tuple[EvidenceRef, ...] = Field(default=(), max_length=100)
+    evidence: tuple[EvidenceRef, ...] = Field(
+        default=(), max_length=100, description="Earlier events or documents the fact rests on."
+    )
     legal_basis: LegalBasis | None = Field(default=None, examples=["RMI-wet 26/05/2002 art. 11"])
     rule_version: Code | None = None
     corrects: UUID | None = Field(
