@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from events.catalogue import EVENTS
 from events.registry import registry
@@ -20,14 +21,14 @@ def body(name: str, **overrides: Any) -> dict[str, Any]:
     return example_body(COMMANDS[name], **overrides)
 
 
-def refusal(name: str, payload: dict[str, Any] | bytes) -> tuple[str, list[dict[str, Any]]]:
+def refusal(name: str, payload: dict[str, Any] | bytes) -> tuple[str, list[ErrorDetails]]:
     """The error text and error entries of a refused command."""
     with pytest.raises(ValidationError) as refused:
         parse_command(name, payload)
     return str(refused.value), refused.value.errors()
 
 
-def locs(errors: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+def locs(errors: list[ErrorDetails]) -> list[tuple[Any, ...]]:
     return [tuple(e["loc"]) for e in errors]
 
 
@@ -241,7 +242,7 @@ def test_commands_are_frozen_values() -> None:
     command = parse_command("CloseCase", body("CloseCase"))
     assert isinstance(command, Command)
     with pytest.raises(ValidationError, match="frozen"):
-        command.reason = "deceased"  # type: ignore[misc,assignment]
+        command.reason = "deceased"  # type: ignore[attr-defined]
 
 
 def test_errors_never_echo_personal_input() -> None:

@@ -241,4 +241,3 @@ def test_events_hold_no_mutable_containers() -> None:
         for name, info in cls.model_fields.items():
             origins = {typing.get_origin(a) for a in _annotations(info.annotation)}
             assert not origins & {list, set}, f"{cls.event_name}.{name} is mutable"
-

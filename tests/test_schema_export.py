@@ -21,6 +21,7 @@ from events.catalogue import EVENTS
 from events.codec import GENESIS, encode
 from events.schema import DIALECT, export_schemas
 from services.commands import COMMANDS
+from services.commands.placements import StartPlacement
 from tests.fixtures.examples import PlainSealer, example_body, example_event, example_meta
 
 EVENT_IDS = [cls.event_name for cls in EVENTS]
@@ -257,4 +258,4 @@ def test_decimal_hours_text_is_checked_like_the_model_checks_it(
         COMMANDS["StartPlacement"].model_validate(body)
     fine = example_body(COMMANDS["StartPlacement"], hours_per_week="30.4")
     assert check(schema, fine, schema) == []
-    assert COMMANDS["StartPlacement"].model_validate(fine).hours_per_week == Decimal("30.4")
+    assert StartPlacement.model_validate(fine).hours_per_week == Decimal("30.4")
