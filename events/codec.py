@@ -1,9 +1,10 @@
 """Stored form of an event: JSON with sealed personal fields and a per-case hash chain.
 
-A stored record (JSON object) is the envelope, ``data`` (the public payload), ``sealed`` (the personal
-fields, encrypted with the person's key) and ``prev_hash``/``hash``. ``hash`` is the SHA-256 of
-the canonical JSON of the record without ``hash``; ``prev_hash`` is the hash of the case's
-previous event (``GENESIS`` for the first), so any change, removal or reordering shows.
+A stored record (a JSON object) is the envelope, ``data`` (the public payload), ``sealed``
+(the personal fields, encrypted with the person's key) and ``prev_hash``/``hash``. ``hash`` is
+the SHA-256 of the canonical JSON of the record without ``hash``; ``prev_hash`` is the hash of
+the case's previous event (``GENESIS`` for the first), so any change, removal or reordering
+shows.
 """
 
 from __future__ import annotations
