@@ -44,8 +44,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class _Managed:
+    """``with`` starts the process(es) and stops them again."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
 @dataclass
-class NatsServer:
+class NatsServer(_Managed):
     """One nats-server process with JetStream; optionally a node of a cluster."""
 
     store_dir: Path
@@ -151,20 +172,9 @@ class NatsServer:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 @dataclass
-class NatsCluster:
+class NatsCluster(_Managed):
     """A JetStream cluster of ``size`` nodes on loopback ports."""
 
     base_dir: Path
@@ -199,14 +209,3 @@ class NatsCluster:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
