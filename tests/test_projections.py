@@ -1,0 +1,274 @@
+"""The projection engine and the case directory on a real nats-server, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+
+from events.registry import registry
+from projections import checkpoints
+from projections.case_directory import case_directory, cases_of_office, get_case
+from projections.engine import Runner
+from projections.projection import Projection, ProjectionError
+from services.db import Database
+from services.embedded import NatsServer
+from services.store import EventStore
+from tests.support.sample_events import SAMPLE_REGISTRY, noted
+from tests.support.stack import store_on
+from tests.test_projections_support import (
+    BRUGGE,
+    DB_KINDS,
+    GENT,
+    LEUVEN,
+    append,
+    database_url,
+    event,
+    event_log,
+    names_seen,
+    three_cases,
+)
+
+
+@pytest.fixture(params=DB_KINDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from database_url(request.param, str(tmp_path))
+
+
+@pytest.fixture
+async def store(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[EventStore]:
+    async with store_on(nats_server.url, tmp_path, registry()) as (event_store, _):
+        yield event_store
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database.connect(db_url)
+    yield database
+    database.close()
+
+
+def runner_for(
+    projection: Projection, db: Database, store: EventStore, batch_size: int = 1000
+) -> Runner:
+    return Runner(
+        projection,
+        db,
+        store.nc,
+        stream=store.stream,
+        subjects=store.subjects,
+        registry=store.registry,
+        batch_size=batch_size,
+    )
+
+
+async def caught_up(projection: Projection, db: Database, store: EventStore, **kw: int) -> Runner:
+    runner = runner_for(projection, db, store, **kw)
+    await runner.install()
+    await runner.catch_up()
+    return runner
+
+
+def stored_position(db: Database, key: str) -> int:
+    return checkpoints.checkpoints(db)[key].position
+
+
+async def test_every_event_lands_in_the_case_directory(store: EventStore, db: Database) -> None:
+    closed, moved, open_case = await three_cases(store)
+    await caught_up(case_directory, db, store)
+
+    row = get_case(db, closed, office_id=BRUGGE)
+    assert row is not None
+    assert (row.version, row.event_count, row.last_event, row.closed) == (
+        4,
+        4,
+        "OutflowRecorded",
+        True,
+    )
+    assert (row.first_occurred_on, row.last_occurred_on) == (date(2025, 2, 3), date(2025, 3, 3))
+    assert row.last_seq == 7
+    assert row.last_recorded_at.year == 2025
+
+    moved_row = get_case(db, moved, office_id=GENT)
+    assert moved_row is not None
+    assert (moved_row.office_id, moved_row.event_count, moved_row.closed) == (GENT, 3, False)
+    assert (moved_row.first_occurred_on, moved_row.last_occurred_on) == (
+        date(2025, 1, 6),
+        date(2025, 3, 3),
+    )
+    assert get_case(db, moved, office_id=BRUGGE) is None
+    assert [c.case_id for c in cases_of_office(db, BRUGGE)] == [closed]
+    assert [c.case_id for c in cases_of_office(db, LEUVEN)] == [open_case]
+    assert stored_position(db, case_directory.key) == await store.last_seq()
+
+
+def closed_in_brugge(db: Database, case: UUID) -> bool:
+    row = get_case(db, case, office_id=BRUGGE)
+    assert row is not None
+    return row.closed
+
+
+async def test_closing_reopening_and_retracting_the_close(store: EventStore, db: Database) -> None:
+    case = uuid4()
+    await append(store, case, BRUGGE, event("AidRequestReceived"), event("CaseClosed"))
+    runner = await caught_up(case_directory, db, store)
+    assert closed_in_brugge(db, case)
+    await append(store, case, BRUGGE, event("CaseReopened"))
+    await runner.catch_up()
+    assert not closed_in_brugge(db, case)
+    await append(store, case, BRUGGE, event("OutflowRecorded"))
+    await runner.catch_up()
+    assert closed_in_brugge(db, case)
+    outflow_id = (await store.read_case(case))[-1].meta.event_id
+    await append(store, case, BRUGGE, event("EventRetracted", retracted_event_id=str(outflow_id)))
+    await runner.catch_up()
+    assert not closed_in_brugge(db, case)
+    row = get_case(db, case, office_id=BRUGGE)
+    assert row is not None
+    assert (row.event_count, row.version, row.last_event) == (5, 5, "EventRetracted")
+
+
+async def test_restart_resumes_from_the_checkpoint_and_applies_nothing_twice(
+    store: EventStore, db_url: str
+) -> None:
+    cases = await three_cases(store)
+    first = Database.connect(db_url)
+    await caught_up(case_directory, first, store, batch_size=2)
+    first.close()
+    await append(store, cases[2], LEUVEN, event("PlacementStarted"), event("PlacementEnded"))
+
+    again = Database.connect(db_url)
+    try:
+        runner = runner_for(case_directory, again, store)
+        assert await runner.install() == 8
+        assert await runner.catch_up() == 2
+        assert await runner.catch_up() == 0
+        counts = {
+            c.case_id: c.event_count
+            for o in (BRUGGE, GENT, LEUVEN)
+            for c in cases_of_office(again, o)
+        }
+        assert counts == {cases[0]: 4, cases[1]: 3, cases[2]: 3}
+        assert (
+            sum(counts.values())
+            == await store.last_seq()
+            == stored_position(again, "case_directory.v1")
+        )
+    finally:
+        again.close()
+
+
+async def test_a_lost_checkpoint_is_caught_by_the_case_version_check(
+    store: EventStore, db: Database
+) -> None:
+    await three_cases(store)
+    await caught_up(case_directory, db, store)
+    db.execute("UPDATE projection_checkpoints SET position = 0")
+    if db.postgres:
+        db.conn.commit()
+    with pytest.raises(ProjectionError, match=r"case_directory.v1 stopped at stream sequence 1: "):
+        await caught_up(case_directory, db, store)
+    assert stored_position(db, case_directory.key) == 0
+    assert sum(c.event_count for c in cases_of_office(db, BRUGGE)) == 4
+
+
+def logged(db: Database) -> list[int]:
+    return [r[0] for r in checkpoints.query(db, "SELECT seq FROM test_event_log ORDER BY seq")]
+
+
+async def test_a_failing_handler_stops_the_projection_before_the_event(
+    store: EventStore, db: Database
+) -> None:
+    await three_cases(store)
+    with pytest.raises(ProjectionError) as stopped:
+        await caught_up(event_log(fail_on={6}), db, store)
+    assert str(stopped.value).startswith(
+        "projection test_event_log.v1 stopped at stream sequence 6: "
+    )
+    assert "AidRequestReceived: RuntimeError: the handler broke" in str(stopped.value)
+    assert (stopped.value.projection, stopped.value.seq) == ("test_event_log.v1", 6)
+    assert stored_position(db, "test_event_log.v1") == 5
+    assert logged(db) == [1, 2, 3, 4, 5]
+
+    await caught_up(event_log(fail_on=set()), db, store)
+    assert logged(db) == [1, 2, 3, 4, 5, 6, 7, 8]
+
+
+async def test_an_undeclared_event_from_the_filter_stops_the_projection(
+    store: EventStore, db: Database, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    await three_cases(store)
+    async with store_on(nats_server.url, tmp_path / "newer", SAMPLE_REGISTRY) as (newer, _):
+        case = uuid4()
+        await newer.append(await newer.head(case), [noted(case, 1)])
+    undeclared = "SampleNoted is delivered by the subject filter ds.ev.> but the projection"
+    with pytest.raises(
+        ProjectionError, match=f"sequence 9: SampleNoted: LookupError: {undeclared}"
+    ):
+        await caught_up(case_directory, db, store)
+    assert stored_position(db, case_directory.key) == 8
+
+
+async def test_a_projection_of_some_events_skips_the_others_by_name(
+    store: EventStore, db: Database
+) -> None:
+    await three_cases(store)
+    runner = await caught_up(names_seen(["CaseTransferred", "OutflowRecorded"]), db, store)
+    assert runner.plan.subject_filter == "ds.ev.>"
+    assert not runner.plan.precise
+    assert runner.skipped == 6
+    assert checkpoints.query(db, "SELECT seq, name FROM test_names ORDER BY seq") == [
+        (5, "CaseTransferred"),
+        (7, "OutflowRecorded"),
+    ]
+    assert stored_position(db, "test_names.v1") == 8
+
+
+async def test_a_projection_of_one_event_reads_only_its_subjects(
+    store: EventStore, db: Database
+) -> None:
+    await three_cases(store)
+    runner = await caught_up(names_seen(["AidRequestReceived"]), db, store)
+    assert runner.plan.subject_filter == "ds.ev.*.*.AidRequestReceived"
+    assert runner.skipped == 0
+    assert [r[0] for r in checkpoints.query(db, "SELECT seq FROM test_names ORDER BY seq")] == [
+        1,
+        3,
+        6,
+    ]
+    assert stored_position(db, "test_names.v1") == 6
+
+
+def test_a_projection_handling_an_unknown_event_name_is_refused(
+    store: EventStore, db: Database
+) -> None:
+    with pytest.raises(
+        ValueError, match=r"test_names.v1 handles unknown events: \['PlacementStartd'\]"
+    ):
+        runner_for(names_seen(["PlacementStarted", "PlacementStartd"]), db, store)
+
+
+async def test_a_checkpoint_that_does_not_increase_is_refused(db: Database) -> None:
+    assert checkpoints.install(db, case_directory) == 0
+    with checkpoints.transaction(db) as tx:
+        checkpoints.advance(tx, case_directory.key, 0, 10)
+    for expected, position in ((10, 10), (10, 9), (3, 20)):
+        with (
+            pytest.raises(checkpoints.CheckpointError, match="stored position is 10"),
+            checkpoints.transaction(db) as tx,
+        ):
+            checkpoints.advance(tx, case_directory.key, expected, position)
+    assert stored_position(db, case_directory.key) == 10
+
+
+def test_a_new_version_may_not_write_into_the_tables_of_the_old_one(db: Database) -> None:
+    checkpoints.install(db, case_directory)
+    bumped = Projection("case_directory", 2, case_directory.tables)
+    with pytest.raises(
+        checkpoints.CheckpointError, match=r"table case_directory belongs to case_directory\.v1"
+    ):
+        checkpoints.install(db, bumped)
+    assert set(checkpoints.checkpoints(db)) == {"case_directory.v1"}
