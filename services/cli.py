@@ -12,6 +12,7 @@ from uuid import UUID
 import typer
 from rich.console import Console
 
+from projections.cli import projections_app
 from services.settings import Settings
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(audit_app, name="audit")
 app.add_typer(stream_app, name="stream")
 app.add_typer(bench_app, name="bench")
+app.add_typer(projections_app, name="projections")
 
 console = Console(stderr=True)
 
