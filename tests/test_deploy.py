@@ -33,7 +33,14 @@ def doorstroom_services() -> list[tuple[str, list[str]]]:
 
 def test_compose_has_the_production_shape() -> None:
     services = compose()["services"]
-    assert {"nats-1", "nats-2", "nats-3", "postgres", "command-service"} <= set(services)
+    assert {
+        "nats-1",
+        "nats-2",
+        "nats-3",
+        "postgres",
+        "command-service",
+        "projection-workers",
+    } <= set(services)
     env = services["command-service"]["environment"]
     assert env["DOORSTROOM_NATS_URL"].count("nats://") == 3
     assert env["DOORSTROOM_DB"].startswith("postgresql://")
