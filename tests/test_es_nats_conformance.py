@@ -15,9 +15,7 @@ case once more on a 3-node cluster with R3 streams (marker ``cluster``).
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
 import tempfile
 import unittest
 from collections.abc import Sequence
@@ -39,6 +37,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     TrackingRecorder,
 )
+from eventsourcing.tests import persistence as es_tests
 from eventsourcing.utils import Environment
 
 from services.embedded import NatsCluster, NatsServer, NatsServerError
@@ -51,16 +50,6 @@ from services.es_nats import (
 )
 from services.es_nats.codec import decode_id, encode_id, stream_name
 from services.es_nats.datastore import OutMsg, PublishTimeoutError
-
-# eventsourcing.tests.persistence imports eventsourcing.cipher, which needs pycryptodome;
-# this project installs `cryptography`, for which the library ships the same AESCipher in
-# eventsourcing.cryptography. Use that one when pycryptodome is missing.
-if importlib.util.find_spec("Crypto") is None:
-    import eventsourcing.cryptography
-
-    sys.modules.setdefault("eventsourcing.cipher", eventsourcing.cryptography)
-
-from eventsourcing.tests import persistence as es_tests
 
 MODULE = "services.es_nats"
 
