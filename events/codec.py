@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final, Protocol
 from uuid import UUID
 
@@ -38,9 +39,20 @@ class CodecError(ValueError):
     """A stored message that is not a valid Doorstroom event record."""
 
 
+_CANONICAL: Final = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+
+
+def _decimal_as_text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not stored in events")
+
+
 def canonical(record: dict[str, Any]) -> bytes:
-    """Canonical JSON: sorted keys, compact, UTF-8."""
-    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    """Canonical JSON: sorted keys, compact, UTF-8; UUIDs, dates, UTC times ('Z'), enums and
+    decimals serialised exactly as pydantic's JSON mode does, so a record built from Python
+    values and one parsed back from JSON canonicalise to the same bytes."""
+    return orjson.dumps(record, option=_CANONICAL, default=_decimal_as_text)
 
 
 def record_hash(record: dict[str, Any]) -> str:
@@ -88,7 +100,7 @@ def encode(
     sealer: Sealer | None,
 ) -> Encoded:
     """Build the canonical stored record of one event."""
-    public, personal = event.public_and_personal()
+    public, personal = event.public_and_personal("python")
     sealed: dict[str, str] | None = None
     present = {k: v for k, v in personal.items() if v is not None}
     if present:
@@ -100,7 +112,7 @@ def encode(
         if sealer is None:
             raise CodecError(f"{event.event_name}: personal data but no key vault configured")
         sealed = sealer.seal(meta.person_ref, canonical(present), meta.event_id.bytes)
-    record: dict[str, Any] = meta.model_dump(mode="json")
+    record: dict[str, Any] = meta.model_dump()
     record.update(
         type=event.event_name,
         version=event.event_version,
@@ -113,7 +125,7 @@ def encode(
     digest = hashlib.sha256(body).hexdigest()
     # The hash goes last; readers verify by re-canonicalising the record without it.
     data = b"".join((body[:-1], b',"hash":"', digest.encode(), b'"}'))
-    return Encoded(meta.event_id, event.event_name, data, digest, record["event_id"])
+    return Encoded(meta.event_id, event.event_name, data, digest, str(meta.event_id))
 
 
 def parse(data: bytes) -> dict[str, Any]:
