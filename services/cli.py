@@ -115,6 +115,21 @@ def erase(
     typer.echo(f"person {person}: {state}; erased at {when}")
 
 
+@app.command("nats-config")
+def nats_config(
+    directory: Annotated[Path, typer.Argument(help="Where auth.conf and office seeds go.")],
+) -> None:
+    """Write a nats-server authorisation in which each office publishes only its own subjects."""
+    from events.subjects import Subjects
+    from services.natsconfig import write_config
+    from services.offices import Offices
+
+    settings = Settings()
+    offices = Offices.load(settings.offices_file)
+    path = write_config(offices, directory, Subjects(settings.subject_prefix))
+    typer.echo(f"wrote {path} for {len(list(offices))} offices; seeds in {directory / 'offices'}")
+
+
 @audit_app.command("export")
 def audit_export(file: Path) -> None:
     """Write every stored event of the stream to FILE as JSONL (one stored record a line)."""
