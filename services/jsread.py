@@ -44,26 +44,28 @@ async def _direct_batch(
 ) -> tuple[list[RawMessage], int]:
     """One batch direct get: the messages and the number still pending after them."""
     inbox = nc.new_inbox()
-    queue: asyncio.Queue[Msg] = asyncio.Queue()
+    out: list[RawMessage] = []
+    finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     async def on_msg(msg: Msg) -> None:
-        queue.put_nowait(msg)
+        headers = msg.headers or {}
+        status = headers.get("Status")
+        if status is None:
+            out.append(_to_raw(msg))
+        elif finished.done():
+            return
+        elif status in ("204", "404"):
+            finished.set_result(int(headers.get("Nats-Num-Pending", "0")))
+        else:
+            finished.set_exception(
+                DirectGetError(f"direct get {request}: status {status} {headers}")
+            )
 
-    sub = await nc.subscribe(inbox, cb=on_msg)
+    sub = await nc.subscribe(inbox, cb=on_msg, pending_msgs_limit=-1, pending_bytes_limit=-1)
     try:
         await nc.publish(f"$JS.API.DIRECT.GET.{stream}", orjson.dumps(request), reply=inbox)
-        out: list[RawMessage] = []
-        async with asyncio.timeout(REPLY_TIMEOUT_S):
-            while True:
-                msg = await queue.get()
-                status = (msg.headers or {}).get("Status")
-                if status is None:
-                    out.append(_to_raw(msg))
-                    continue
-                pending = int((msg.headers or {}).get("Nats-Num-Pending", "0"))
-                if status in ("204", "404"):
-                    return out, pending
-                raise DirectGetError(f"direct get {request}: status {status} {msg.headers}")
+        pending = await asyncio.wait_for(finished, REPLY_TIMEOUT_S)
+        return out, pending
     finally:
         await sub.unsubscribe()
 

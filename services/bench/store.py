@@ -27,6 +27,7 @@ from events.envelope import Actor, EventMeta
 from events.gpmi import EvaluationOutcome, GpmiEvaluated
 from events.registry import registry
 from events.subjects import Subjects
+from services.bench.read import direct_get_rate, ordered_push_rate
 from services.cases import CaseRepository
 from services.embedded import NatsServer
 from services.jsread import last_message
@@ -285,6 +286,15 @@ async def run_benchmark(
                 "min": min(versions),
                 "median": statistics.median(versions),
                 "max": max(versions),
+            }
+            log("read ceilings over the whole stream")
+            total = out["stream_events"]
+            subject = store.subjects.all_events
+            out["raw_read_events_per_s"] = {
+                "batch_direct_get": round(await direct_get_rate(nc, "BENCH", subject, total)),
+                "ordered_push_callback": round(
+                    await ordered_push_rate(nc, "BENCH", subject, total)
+                ),
             }
             log("case loads")
             out["case_load_ms"] = await case_loads(store, kv, target_ids, rounds=5)
