@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from projections.case_directory import case_directory
+from projections.caseload import caseload
 from projections.projection import Projection
 
-PROJECTIONS: tuple[Projection, ...] = (case_directory,)
+PROJECTIONS: tuple[Projection, ...] = (case_directory, caseload)
 
 
 def select(names: list[str] | None) -> list[Projection]:
