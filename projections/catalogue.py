@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from projections.case_directory import case_directory
 from projections.caseload import caseload
+from projections.placements import placements
 from projections.projection import Projection
 
-PROJECTIONS: tuple[Projection, ...] = (case_directory, caseload)
+PROJECTIONS: tuple[Projection, ...] = (case_directory, caseload, placements)
 
 
 def select(names: list[str] | None) -> list[Projection]:
