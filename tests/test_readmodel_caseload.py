@@ -11,7 +11,6 @@ import pytest
 
 from events.case import CaseReopened, EventRetracted, ReopenReason, RetractionReason
 from events.guidance import CounselorRole, TrajectoryKind
-from events.registry import registry
 from events.rights import LeefloonCategory, LeefloonRefused, RefusalReason, RightType
 from projections.caseload import (
     CaseloadRow,
@@ -33,8 +32,7 @@ from services.db import Database
 from services.embedded import NatsServer
 from services.store import EventStore
 from tests.support import histories as h
-from tests.support.readmodels import Writer, caught_up
-from tests.support.stack import store_on
+from tests.support.readmodels import Writer, caught_up, fresh_store
 from tests.test_projections_support import BRUGGE, DB_KINDS, GENT, database_url
 
 SOCIAL, TRAJECT = CounselorRole.SOCIAL_WORKER, CounselorRole.TRAJECTORY_COUNSELLOR
@@ -49,8 +47,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-async def store(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[EventStore]:
-    async with store_on(nats_server.url, tmp_path, registry()) as (event_store, _):
+async def store(module_nats_server: NatsServer) -> AsyncIterator[EventStore]:
+    async with fresh_store(module_nats_server.url) as event_store:
         yield event_store
 
 

@@ -13,7 +13,6 @@ import pytest
 
 from events.base import Role
 from events.envelope import Actor, EvidenceRef
-from events.registry import registry
 from events.subsidies import ClaimField, SubsidyScheme
 from projections.projection import ProjectionError
 from projections.subsidies import (
@@ -29,8 +28,7 @@ from services.db import Database
 from services.embedded import NatsServer
 from services.store import EventStore
 from tests.support import histories as h
-from tests.support.readmodels import Writer, caught_up, on_event, recorded
-from tests.support.stack import store_on
+from tests.support.readmodels import Writer, caught_up, fresh_store, on_event, recorded
 from tests.test_projections_support import BRUGGE, DB_KINDS, GENT, database_url
 
 RMI, GPMI, ART60 = SubsidyScheme.RMI_BASE, SubsidyScheme.GPMI, SubsidyScheme.ART60
@@ -47,8 +45,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-async def store(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[EventStore]:
-    async with store_on(nats_server.url, tmp_path, registry()) as (event_store, _):
+async def store(module_nats_server: NatsServer) -> AsyncIterator[EventStore]:
+    async with fresh_store(module_nats_server.url) as event_store:
         yield event_store
 
 

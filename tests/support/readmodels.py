@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import nats
+
 from events.base import DomainEvent, Role
 from events.envelope import Actor, EventMeta, EvidenceRef
+from events.registry import registry
+from events.subjects import Subjects
 from projections import checkpoints
 from projections.engine import Runner
 from projections.projection import Projection
 from services.db import Database
+from services.settings import Settings
 from services.store import Draft, EventStore
+from services.stream import provision_event_stream
+from tests.test_projections_support import database_url
 
 CLERK = Actor(user_id="u-fin-1", role=Role.FINANCE)
 
@@ -99,3 +108,36 @@ def dump(db: Database, projection: Projection) -> dict[str, list[tuple[Any, ...]
         )
         for table in projection.tables
     }
+
+
+@asynccontextmanager
+async def fresh_store(url: str) -> AsyncIterator[EventStore]:
+    """A store on a stream (and subject prefix) of its own on a shared server, deleted after."""
+    name = uuid4().hex[:10]
+    settings = Settings(nats_url=url, stream=f"RM{name}".upper(), subject_prefix=f"rm{name}")
+    nc = await nats.connect(url)
+    try:
+        await provision_event_stream(nc.jetstream(), settings)
+        yield EventStore(
+            nc,
+            stream=settings.stream,
+            subjects=Subjects(settings.subject_prefix),
+            registry=registry(),
+            sealer=None,
+        )
+        await nc.jetstream().delete_stream(settings.stream)
+    finally:
+        await nc.close()
+
+
+@contextmanager
+def fresh_database(kind: str, parent: Path) -> Iterator[Database]:
+    """An empty read-model database: an SQLite file, or a PostgreSQL schema of its own."""
+    directory = parent / uuid4().hex
+    directory.mkdir()
+    with contextmanager(database_url)(kind, str(directory)) as url:
+        db = Database.connect(url)
+        try:
+            yield db
+        finally:
+            db.close()
