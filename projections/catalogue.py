@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from projections.case_directory import case_directory
+from projections.caseload import caseload
+from projections.placements import placements
 from projections.projection import Projection
+from projections.subsidies import subsidy_history
 
-PROJECTIONS: tuple[Projection, ...] = (case_directory,)
+PROJECTIONS: tuple[Projection, ...] = (case_directory, caseload, placements, subsidy_history)
 
 
 def select(names: list[str] | None) -> list[Projection]:
