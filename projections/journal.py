@@ -59,17 +59,22 @@ def voided_events(records: Sequence[RecordedEvent], known: Iterable[UUID]) -> se
     """Ids among ``known`` replaced by a later retraction or correction that itself counts.
 
     Walks from the newest event back: a retracted retraction (or correction) voids nothing.
+    Retracting an event twice is harmless; two corrections of one event that both count
+    leave it open which replacement holds, so they are refused.
     """
     journalled = set(known)
     voided: set[UUID] = set()
+    corrected: set[UUID] = set()
     for rec in reversed(records):
         if rec.meta.event_id in voided:
             continue
         target = voided_by(rec)
         if target is None or target not in journalled:
             continue
-        if target in voided:
-            raise ValueError(f"event {target} is retracted or corrected twice")
+        if rec.meta.corrects is not None:
+            if target in corrected:
+                raise ValueError(f"event {target} is corrected twice")
+            corrected.add(target)
         voided.add(target)
     return voided
 

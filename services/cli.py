@@ -215,6 +215,26 @@ def bench_store(
         json_out.write_text(text + "\n")
 
 
+@bench_app.command("projections")
+def bench_projections(
+    events: Annotated[int, typer.Option(help="Events in the stream.")] = 100_000,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Events per transaction.")
+    ] = 1000,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+) -> None:
+    """Read-side figures: catch-up rate of the projections into SQLite, where the time goes."""
+    import json
+
+    from services.bench.projections import run_benchmark
+
+    results = asyncio.run(run_benchmark(events=events, batch_size=batch_size, log=console.print))
+    text = json.dumps(results, indent=2)
+    typer.echo(text)
+    if json_out is not None:
+        json_out.write_text(text + "\n")
+
+
 def main() -> None:
     app()
 

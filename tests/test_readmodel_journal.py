@@ -68,6 +68,27 @@ async def test_retracting_a_retraction_brings_the_event_back(
     assert evaluations(db) == 1
 
 
+async def test_retracting_an_event_twice_is_harmless_but_correcting_it_twice_stops(
+    store: EventStore, db: Database
+) -> None:
+    w, case = Writer(store), uuid4()
+    gpmi = await signed_gpmi(w, case)
+    evaluation = await w.add(case, BRUGGE, h.evaluated(gpmi, in_person=True), on=date(2025, 3, 3))
+    kept = await w.add(case, BRUGGE, h.evaluated(gpmi, in_person=True), on=date(2025, 3, 4))
+    for day in (5, 6):
+        await w.add(case, BRUGGE, retraction(evaluation), on=date(2025, 3, day))
+    runner = await caught_up(caseload, db, store)
+    assert evaluations(db) == 1
+    for day in (7, 8):
+        fix = h.evaluated(gpmi, in_person=False)
+        await w.add(case, BRUGGE, fix, on=date(2025, 3, day), corrects=kept)
+    with pytest.raises(
+        ProjectionError, match=rf"stream sequence 7: .*ValueError: event {kept} is corrected twice"
+    ):
+        await runner.catch_up()
+    assert evaluations(db) == 1
+
+
 async def test_a_retraction_of_an_event_the_read_model_does_not_use_changes_nothing(
     store: EventStore, db: Database
 ) -> None:

@@ -6,6 +6,7 @@
   "A year" is read as a GPMI year from the signing date and its anniversaries [I]: a year is
   ``met`` once it holds 3 evaluations of which 2 in person, ``due`` until then, and
   ``overdue`` while it is not met and the GPMI year before it was not met either.
+- After the case's GPMI ended it shows ``ended`` until a new one is signed.
 """
 
 from __future__ import annotations
