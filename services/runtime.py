@@ -18,11 +18,14 @@ from nats.js import JetStreamContext
 
 from events.registry import EventRegistry, registry
 from events.subjects import Subjects
+from services.app import Application
+from services.cases import CaseRepository
+from services.domain import CaseFold
 from services.embedded import NatsServer
 from services.offices import Offices
 from services.settings import Settings
 from services.store import EventStore
-from services.stream import provision_event_stream
+from services.stream import provision_event_stream, snapshot_bucket
 from services.vault import KeyVault, load_or_create_master_key
 
 
@@ -91,6 +94,12 @@ class Runtime:
     vault: KeyVault
     registry: EventRegistry
     server: NatsServer | None = None
+
+
+async def build_application(rt: Runtime) -> Application:
+    """The application service on the runtime's store, with case snapshots and the key vault."""
+    snapshots = await snapshot_bucket(rt.js, rt.settings)
+    return Application(CaseRepository(rt.store, CaseFold(), snapshots), eraser=rt.vault)
 
 
 def build_vault(settings: Settings) -> KeyVault:

@@ -11,10 +11,13 @@ from services.commands.base import Command, KboIn, SaneDate
 
 
 class RecordOutflow(Command):
-    """Record that the person left the (equivalent) leefloon."""
+    """Record that the person left the (equivalent) leefloon.
+
+    Running placements and open trajectories end with it (PlacementEnded, TrajectoryEnded).
+    """
 
     command_name: ClassVar[str] = "RecordOutflow"
-    produces: ClassVar[tuple[str, ...]] = ("OutflowRecorded",)
+    produces: ClassVar[tuple[str, ...]] = ("OutflowRecorded", "PlacementEnded", "TrajectoryEnded")
 
     reason: OutflowReason
     outflow_on: SaneDate

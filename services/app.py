@@ -1,0 +1,116 @@
+"""The application service every entry point calls: load the case, decide, append.
+
+``await app.handle(command, ctx)`` loads the case through the repository, lets the domain
+decide, wraps the events in envelopes and appends them atomically; a concurrent write is
+retried once on the reloaded case. A command already applied (same command id) returns its
+earlier result and stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+from uuid import UUID
+
+from events.base import DomainEvent
+from events.envelope import EventMeta
+from services.cases import CaseRepository, LoadedCase
+from services.commands import Command, PersonalCommand
+from services.commands.privacy import ErasePersonData
+from services.domain import CaseState, Context, check_visible, decide
+from services.store import ConcurrencyError, Draft
+
+
+class Eraser(Protocol):
+    """Destroys a person's key; True if a key existed (the key vault)."""
+
+    def erase(self, person_ref: UUID) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """Where a command's events landed."""
+
+    case_id: UUID
+    case_version: int
+    last_seq: int
+    event_ids: tuple[UUID, ...]
+    duplicate: bool = False
+
+
+def drafts(command: Command, ctx: Context, events: Sequence[DomainEvent]) -> list[Draft]:
+    """The events of ``command`` in their envelopes; only the first one is the correction."""
+    person_ref = command.person_ref if isinstance(command, PersonalCommand) else None
+    return [
+        Draft(
+            EventMeta(
+                event_id=ctx.ids(command.command_id, i),
+                office_id=ctx.office_id,
+                case_id=command.case_id,
+                occurred_on=command.occurred_on,
+                recorded_at=ctx.now,
+                actor=ctx.actor,
+                evidence=command.evidence,
+                legal_basis=command.legal_basis,
+                rule_version=command.rule_version,
+                correlation_id=ctx.correlation_id or command.command_id,
+                causation_id=command.command_id,
+                person_ref=person_ref,
+                corrects=command.corrects if i == 0 else None,
+            ),
+            event,
+        )
+        for i, event in enumerate(events)
+    ]
+
+
+class Application:
+    """Use cases on cases: one ``handle`` for every command, ``read`` for one case."""
+
+    def __init__(self, cases: CaseRepository[CaseState], eraser: Eraser | None = None) -> None:
+        self.cases = cases
+        self.eraser = eraser
+
+    async def handle(self, command: Command, ctx: Context) -> Handled:
+        if isinstance(command, ErasePersonData):
+            ctx = await self._destroy_key(command, ctx)
+        try:
+            return await self._load_decide_append(command, ctx)
+        except ConcurrencyError:
+            return await self._load_decide_append(command, ctx)
+
+    async def read(self, case_id: UUID, ctx: Context) -> LoadedCase[CaseState]:
+        """The case as the office of ``ctx`` may see it: another office's case does not exist."""
+        loaded = await self.cases.load(case_id)
+        check_visible(loaded.state, ctx.office_id)
+        return loaded
+
+    async def _load_decide_append(self, command: Command, ctx: Context) -> Handled:
+        loaded = await self.cases.load(command.case_id)
+        if (earlier := _earlier(loaded, command, ctx)) is not None:
+            return earlier
+        events = decide(loaded.state, command, ctx)
+        result = await self.cases.append(loaded, drafts(command, ctx, events))
+        ids = tuple(ctx.ids(command.command_id, i) for i in range(len(events)))
+        return Handled(command.case_id, result.head.version, result.last_seq, ids, result.duplicate)
+
+    async def _destroy_key(self, command: ErasePersonData, ctx: Context) -> Context:
+        """Check the erasure is allowed, destroy the key, and let the event say what happened."""
+        loaded = await self.cases.load(command.case_id)
+        if _earlier(loaded, command, ctx) is not None:
+            return ctx
+        decide(loaded.state, command, replace(ctx, key_destroyed=False))
+        if self.eraser is None:
+            raise RuntimeError("ErasePersonData needs a key vault (Application(eraser=...))")
+        return replace(ctx, key_destroyed=self.eraser.erase(command.person_ref))
+
+
+def _earlier(loaded: LoadedCase[CaseState], command: Command, ctx: Context) -> Handled | None:
+    """The result of ``command`` if it was applied before (a retry), else None."""
+    applied = loaded.state.applied.get(command.command_id)
+    if applied is None:
+        return None
+    check_visible(loaded.state, ctx.office_id)
+    ids = tuple(ctx.ids(command.command_id, i) for i in range(applied.events))
+    return Handled(command.case_id, applied.version, applied.seq, ids, duplicate=True)

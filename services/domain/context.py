@@ -1,0 +1,46 @@
+"""What a decision gets from outside the command: who acts, for which office, when, which ids."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final
+from uuid import UUID, uuid5
+
+from events.envelope import BRUSSELS, Actor
+
+EVENT_ID_NAMESPACE: Final = UUID("0b8e6c1e-5d0a-4f4e-9a51-2d6f3c7b8e90")
+
+IdSource = Callable[[UUID, int], UUID]
+"""Gives the id of the ``index``-th event (0-based) of the command ``command_id``."""
+
+
+def derived_event_id(command_id: UUID, index: int) -> UUID:
+    """A deterministic event id: a retried command gets the same ids and is stored once."""
+    return uuid5(EVENT_ID_NAMESPACE, f"{command_id}/{index}")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The entry point's part of a command: actor, office, recording time and an id source.
+
+    ``key_destroyed`` is the key vault's answer for ``ErasePersonData``, the one decision
+    that records the outcome of I/O done just before it (the application service fills it).
+    """
+
+    actor: Actor
+    office_id: str
+    now: datetime
+    ids: IdSource = derived_event_id
+    correlation_id: UUID | None = None
+    key_destroyed: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None:
+            raise ValueError("Context.now must be timezone-aware")
+
+    @property
+    def today(self) -> date:
+        """The recording date in Brussels, the latest business date a fact can have."""
+        return self.now.astimezone(BRUSSELS).date()
