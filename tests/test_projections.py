@@ -86,7 +86,7 @@ async def test_every_event_lands_in_the_case_directory(store: EventStore, db: Da
         4,
         4,
         "OutflowRecorded",
-        True,
+        False,  # an outflow does not close the case: aftercare and claims follow it
     )
     assert (row.first_occurred_on, row.last_occurred_on) == (date(2025, 2, 3), date(2025, 3, 3))
     assert row.last_seq == 7
@@ -121,14 +121,17 @@ async def test_closing_reopening_and_retracting_the_close(store: EventStore, db:
     assert not closed_in_brugge(db, case)
     await append(store, case, BRUGGE, event("OutflowRecorded"))
     await runner.catch_up()
+    assert not closed_in_brugge(db, case)  # outflow alone leaves the case open
+    await append(store, case, BRUGGE, event("CaseClosed"))
+    await runner.catch_up()
     assert closed_in_brugge(db, case)
-    outflow_id = (await store.read_case(case))[-1].meta.event_id
-    await append(store, case, BRUGGE, event("EventRetracted", retracted_event_id=str(outflow_id)))
+    close_id = (await store.read_case(case))[-1].meta.event_id
+    await append(store, case, BRUGGE, event("EventRetracted", retracted_event_id=str(close_id)))
     await runner.catch_up()
     assert not closed_in_brugge(db, case)
     row = get_case(db, case, office_id=BRUGGE)
     assert row is not None
-    assert (row.event_count, row.version, row.last_event) == (5, 5, "EventRetracted")
+    assert (row.event_count, row.version, row.last_event) == (6, 6, "EventRetracted")
 
 
 async def test_restart_resumes_from_the_checkpoint_and_applies_nothing_twice(

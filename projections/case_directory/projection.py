@@ -47,7 +47,9 @@ ON CONFLICT (case_id) DO UPDATE SET
 WHERE case_directory.version = excluded.version - 1
 """
 
-CLOSING = ("OutflowRecorded", "CaseClosed")
+# Only CaseClosed closes a case: aftercare, employment checks and claims follow an outflow
+# (the domain and the caseload read model agree).
+CLOSING = ("CaseClosed",)
 SPECIAL = (*CLOSING, "CaseReopened", "CaseTransferred", "EventRetracted")
 
 
