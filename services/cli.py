@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from projections.cli import projections_app
+from services.http.cli import tokens_app
 from services.settings import Settings
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(stream_app, name="stream")
 app.add_typer(bench_app, name="bench")
 app.add_typer(projections_app, name="projections")
+app.add_typer(tokens_app, name="tokens")
 
 console = Console(stderr=True)
 
