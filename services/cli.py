@@ -43,7 +43,7 @@ def run(
         bool, typer.Option(help="Provision, print the status and stop (for smoke tests).")
     ] = False,
 ) -> None:
-    """The main job: NATS (embedded unless DOORSTROOM_NATS_URL is set), the stream, the services."""
+    """The main job: NATS (embedded unless DOORSTROOM_NATS_URL is set), the stream, the HTTP API."""
     asyncio.run(_run(Settings(), once=once))
 
 
@@ -61,13 +61,21 @@ async def _run(settings: Settings, *, once: bool) -> None:
         )
         if once:
             return
+        from services.http.app import open_api
+        from services.http.serve import serving
+
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        console.print("running; stop with Ctrl-C")
-        await stop.wait()
-        console.print("stopping")
+        async with (
+            open_api(rt) as api,
+            serving(api, settings.http_host, settings.http_port) as http_url,
+        ):
+            console.print(f"HTTP API at {http_url} (OpenAPI at {http_url}/openapi.json)")
+            console.print("running; stop with Ctrl-C")
+            await stop.wait()
+            console.print("stopping")
 
 
 @stream_app.command("provision")
