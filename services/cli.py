@@ -245,6 +245,25 @@ def bench_projections(
         json_out.write_text(text + "\n")
 
 
+@bench_app.command("http")
+def bench_http(
+    rate: Annotated[float, typer.Option(min=1, help="Commands per second.")] = 200.0,
+    seconds: Annotated[float, typer.Option(min=1, help="How long to send.")] = 20.0,
+    cases: Annotated[int, typer.Option(min=1, help="Cases the commands go to.")] = 1000,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+) -> None:
+    """HTTP figures: a steady rate of commands through the API (uvicorn, httpx), p50/p99."""
+    import json
+
+    from services.bench.http import run_benchmark
+
+    results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, cases=cases, log=console.print))
+    text = json.dumps(results, indent=2)
+    typer.echo(text)
+    if json_out is not None:
+        json_out.write_text(text + "\n")
+
+
 def main() -> None:
     app()
 

@@ -1,4 +1,4 @@
-"""`doorstroom run` serves the HTTP API on a real port until it is stopped."""
+"""`doorstroom run` serves the HTTP API on a real port until it is stopped; the HTTP bench runs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from pathlib import Path
 from uuid import uuid4
 
 import httpx
+
+from services.bench.http import run_benchmark
 
 DOORSTROOM = [sys.executable, "-m", "services.cli"]
 
@@ -78,3 +80,11 @@ def test_run_serves_the_api_on_the_configured_port_until_stopped(tmp_path: Path)
     assert proc.returncode == 0, rest
     assert "stopping" in rest
     assert not (tmp_path / "var" / "nats" / "server.pid").exists()
+
+
+async def test_the_http_benchmark_drives_commands_and_reads_timelines() -> None:
+    figures = await run_benchmark(rate=40, seconds=1, cases=10, log=lambda _: None)
+    assert figures["commands"]["statuses"] == {"200": 40}
+    assert figures["events_on_stream"] == 40
+    assert figures["timeline_reads"]["n"] == 10
+    assert {"p50_ms", "p99_ms"} <= figures["commands"]["latency_from_due"].keys()
