@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from projections.cli import projections_app
+from services.http.cli import tokens_app
 from services.settings import Settings
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(stream_app, name="stream")
 app.add_typer(bench_app, name="bench")
 app.add_typer(projections_app, name="projections")
+app.add_typer(tokens_app, name="tokens")
 
 console = Console(stderr=True)
 
@@ -41,7 +43,7 @@ def run(
         bool, typer.Option(help="Provision, print the status and stop (for smoke tests).")
     ] = False,
 ) -> None:
-    """The main job: NATS (embedded unless DOORSTROOM_NATS_URL is set), the stream, the services."""
+    """The main job: NATS (embedded unless DOORSTROOM_NATS_URL is set), the stream, the HTTP API."""
     asyncio.run(_run(Settings(), once=once))
 
 
@@ -59,13 +61,21 @@ async def _run(settings: Settings, *, once: bool) -> None:
         )
         if once:
             return
+        from services.http.app import open_api
+        from services.http.serve import serving
+
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        console.print("running; stop with Ctrl-C")
-        await stop.wait()
-        console.print("stopping")
+        async with (
+            open_api(rt) as api,
+            serving(api, settings.http_host, settings.http_port) as http_url,
+        ):
+            console.print(f"HTTP API at {http_url} (OpenAPI at {http_url}/openapi.json)")
+            console.print("running; stop with Ctrl-C")
+            await stop.wait()
+            console.print("stopping")
 
 
 @stream_app.command("provision")
@@ -229,6 +239,25 @@ def bench_projections(
     from services.bench.projections import run_benchmark
 
     results = asyncio.run(run_benchmark(events=events, batch_size=batch_size, log=console.print))
+    text = json.dumps(results, indent=2)
+    typer.echo(text)
+    if json_out is not None:
+        json_out.write_text(text + "\n")
+
+
+@bench_app.command("http")
+def bench_http(
+    rate: Annotated[float, typer.Option(min=1, help="Commands per second.")] = 200.0,
+    seconds: Annotated[float, typer.Option(min=1, help="How long to send.")] = 20.0,
+    cases: Annotated[int, typer.Option(min=1, help="Cases the commands go to.")] = 1000,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+) -> None:
+    """HTTP figures: a steady rate of commands through the API (uvicorn, httpx), p50/p99."""
+    import json
+
+    from services.bench.http import run_benchmark
+
+    results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, cases=cases, log=console.print))
     text = json.dumps(results, indent=2)
     typer.echo(text)
     if json_out is not None:

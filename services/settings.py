@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     embedded_port: int = Field(
         default=0, ge=0, le=65535, description="Client port of the embedded server; 0 = any free."
     )
+    http_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on.")
+    http_port: int = Field(
+        default=8080, ge=0, le=65535, description="Port of the HTTP API; 0 = any free port."
+    )
 
     def sqlite_path(self, name: str) -> Path:
         """Path of an SQLite file in the data dir."""

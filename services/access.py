@@ -1,0 +1,105 @@
+"""Who may do what: the commands each role may send, and who may see personal data.
+
+Every entry point that acts for a user checks this policy before it calls the application
+service; the office a user belongs to is checked by the domain (another office's case does
+not exist). The roles follow domain.md section 4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import ModuleType
+from typing import Final
+
+from events.base import Role
+from services.commands import (
+    COMMANDS,
+    activation,
+    aid,
+    case,
+    gpmi,
+    guidance,
+    outflow,
+    placements,
+    privacy,
+    rights,
+    sanctions,
+    subsidies,
+)
+
+
+def _area(*modules: ModuleType) -> frozenset[str]:
+    """The names of the commands declared in ``modules``."""
+    names = {m.__name__ for m in modules}
+    return frozenset(name for name, cls in COMMANDS.items() if cls.__module__ in names)
+
+
+def _known(names: Iterable[str]) -> frozenset[str]:
+    unknown = set(names) - COMMANDS.keys()
+    if unknown:
+        raise ValueError(f"the access policy names unknown commands: {sorted(unknown)}")
+    return frozenset(names)
+
+
+TRAJECTORY: Final = _area(guidance, gpmi, activation, placements, outflow)
+"""Intake, trajectories, the GPMI, activation steps, placements, aftercare and outflow."""
+
+CASEWORK: Final = (
+    _area(aid, case, rights, sanctions) | TRAJECTORY | _known({"RequestErasure", "DeferErasure"})
+)
+"""The whole file of a person, except the claims and the destruction of personal data."""
+
+CLAIMS: Final = _area(subsidies) | _known({"RecordLeefloonPayment"})
+"""Subsidy claims and their answers, LAP engagements, the payments of the leefloon."""
+
+GROUP_PROJECTS: Final = _known(
+    {"JoinGroupProject", "LeaveGroupProject", "RecordGroupProjectAttendance"}
+)
+ERASURE: Final = _area(privacy)
+"""Erasure requests, deferrals and the destruction of a person's key."""
+
+EVERYTHING: Final = frozenset(COMMANDS)
+
+WRITES: Final[Mapping[Role, frozenset[str]]] = {
+    Role.SOCIAL_WORKER: CASEWORK,
+    Role.HEAD_OF_SERVICE: CASEWORK,
+    Role.TRAJECTORY_COUNSELLOR: TRAJECTORY,
+    Role.JOB_COACH: TRAJECTORY,
+    Role.AFTERCARE_COUNSELLOR: TRAJECTORY,
+    Role.GROUP_LEADER: GROUP_PROJECTS,
+    Role.FINANCE: CLAIMS,
+    Role.DPO: ERASURE,
+    # An office's own system (import, integration) sends anything but the key destruction.
+    Role.OFFICE_SYSTEM: EVERYTHING - {"ErasePersonData"},
+    # The BCSD decides in session; its decisions are recorded by the social service.
+    Role.BCSD: frozenset(),
+    Role.INSPECTOR: frozenset(),
+}
+
+REVEALS: Final = frozenset(
+    {
+        Role.SOCIAL_WORKER,
+        Role.HEAD_OF_SERVICE,
+        Role.TRAJECTORY_COUNSELLOR,
+        Role.JOB_COACH,
+        Role.AFTERCARE_COUNSELLOR,
+        Role.BCSD,
+    }
+)
+"""Roles that read a case's personal fields (decrypted); every other role reads the case
+without them."""
+
+
+def may_send(role: Role, command_name: str) -> bool:
+    """May a user with ``role`` send the command ``command_name`` (for their own office)?"""
+    return command_name in WRITES.get(role, frozenset())
+
+
+def may_reveal(role: Role) -> bool:
+    """Does a user with ``role`` read personal fields in plaintext?"""
+    return role in REVEALS
+
+
+def senders(command_name: str) -> list[Role]:
+    """The roles that may send ``command_name``, in the order of ``Role``."""
+    return [role for role in Role if may_send(role, command_name)]

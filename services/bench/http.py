@@ -1,0 +1,174 @@
+"""HTTP benchmark: a steady stream of commands over many cases through the real API.
+
+Run with ``doorstroom bench http``. It starts its own nats-server and SQLite files in a
+temporary directory, serves the API with uvicorn on a free loopback port in this process,
+and sends commands with httpx at a fixed rate (open loop: each request is due at its own
+time whether or not earlier ones have answered, so a slow server shows as latency instead of
+a lower rate). Case i gets ReceiveAidRequest, RegisterPerson (sealed personal data),
+GrantLeefloon, StartTrajectory, then VDAB registrations, in turn with the other cases; a
+case's next command waits for the answer to its previous one. Latency is counted from the
+moment a request was due (so waiting counts) and, apart, from the moment it was sent.
+Then the timelines of the cases are read once each, one after another, by a social
+worker (personal data decrypted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+
+from events.base import Role
+from services.bench.store import machine, pct
+from services.http.app import open_api
+from services.http.deps import Api
+from services.http.serve import serving
+from services.runtime import open_runtime
+from services.settings import Settings
+
+OFFICE = "31004"
+DAY = "2025-03-03"
+
+
+def command_for(case: UUID, person: UUID, step: int) -> tuple[str, dict[str, Any]]:
+    """The ``step``-th command of a case (0-based)."""
+    base: dict[str, Any] = {"command_id": str(uuid4()), "case_id": str(case), "occurred_on": DAY}
+    if step == 0:
+        return "ReceiveAidRequest", {**base, "channel": "counter", "requested": "leefloon"}
+    if step == 1:
+        return "RegisterPerson", {
+            **base,
+            "person_ref": str(person),
+            "national_number": "85073003328",
+            "family_name": "Peeters",
+            "given_names": "An Sofie",
+            "birth_date": "1985-07-30",
+            "address": {
+                "street": "Kerkstraat",
+                "house_number": "12",
+                "postal_code": "9000",
+                "municipality": "Gent",
+            },
+            "household": [],
+        }
+    if step == 2:
+        return "GrantLeefloon", {
+            **base,
+            "decision_id": str(uuid4()),
+            "bcsd_session_on": DAY,
+            "right_type": "leefloon",
+            "category": "alleenstaand",
+            "monthly_amount_cents": 131420,
+            "rate_valid_from": DAY,
+            "effective_from": DAY,
+            "gpmi_required": True,
+        }
+    if step == 3:
+        return "StartTrajectory", {**base, "trajectory_id": str(uuid4()), "kind": "werk"}
+    return "RecordVdabRegistration", {**base, "registered_on": DAY}
+
+
+def _figures(values: list[float]) -> dict[str, float | int]:
+    if not values:
+        return {"n": 0}
+    ms = [v * 1000 for v in values]
+    return {
+        "n": len(ms),
+        "p50_ms": round(pct(ms, 50), 2),
+        "p99_ms": round(pct(ms, 99), 2),
+        "max_ms": round(max(ms), 2),
+    }
+
+
+async def _drive(
+    client: httpx.AsyncClient, rate: float, seconds: float, cases: list[tuple[UUID, UUID]]
+) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    total = int(rate * seconds)
+    due_lag: list[float] = []
+    service: list[float] = []
+    statuses: Counter[int] = Counter()
+    # A case's next command waits for the answer to its previous one, as a client would.
+    turns = [asyncio.Lock() for _ in cases]
+
+    async def one(i: int, due: float) -> None:
+        case, person = cases[i % len(cases)]
+        name, body = command_for(case, person, i // len(cases))
+        async with turns[i % len(cases)]:
+            sent = loop.time()
+            response = await client.post(f"/commands/{name}", json=body)
+            done = loop.time()
+        statuses[response.status_code] += 1
+        due_lag.append(done - due)
+        service.append(done - sent)
+
+    start = loop.time()
+    tasks = []
+    for i in range(total):
+        due = start + i / rate
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)  # pacing the load, not waiting for a result
+        tasks.append(asyncio.create_task(one(i, due)))
+    await asyncio.gather(*tasks)
+    elapsed = loop.time() - start
+    return {
+        "target_rate_per_s": rate,
+        "achieved_rate_per_s": round(total / elapsed, 1),
+        "commands": total,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "latency_from_due": _figures(due_lag),
+        "latency_from_send": _figures(service),
+    }
+
+
+async def run_benchmark(
+    *,
+    rate: float = 200.0,
+    seconds: float = 20.0,
+    cases: int = 1000,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="doorstroom-bench-http-") as tmp:
+        settings = Settings(
+            data_dir=Path(tmp), nats_url=None, db=None, vault_db=None, master_key=None
+        )
+        async with open_runtime(settings, own_server=True) as rt, open_api(rt) as app:
+            api: Api = app.state.api
+            now = datetime.now(UTC)
+            token = api.tokens.issue(
+                user_id="bench", office_id=OFFICE, role=Role.SOCIAL_WORKER, now=now
+            ).token
+            async with (
+                serving(app, "127.0.0.1", 0, log_level="warning", access_log=False) as url,
+                httpx.AsyncClient(
+                    base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+                ) as client,
+            ):
+                log(f"API at {url}; {rate:g} commands/s for {seconds:g} s over {cases} cases")
+                ids = [(uuid4(), uuid4()) for _ in range(cases)]
+                commands = await _drive(client, rate, seconds, ids)
+                log(f"commands: {commands}")
+                reads: list[float] = []
+                opened = ids[: min(cases, int(rate * seconds))]
+                for case, _ in opened:
+                    began = time.perf_counter()
+                    response = await client.get(f"/cases/{case}/timeline")
+                    response.raise_for_status()
+                    reads.append(time.perf_counter() - began)
+            events = await rt.store.last_seq()
+    return {
+        "machine": machine(),
+        "commands": commands,
+        "timeline_reads": _figures(reads),
+        "events_on_stream": events,
+        "note": "client and server share one process and one event loop",
+    }

@@ -1,0 +1,176 @@
+"""API tokens: random bearer tokens kept only as SHA-256 hashes, each for one user, office, role.
+
+The table ``api_tokens`` lives in the vault database (``DOORSTROOM_VAULT_DB``), not in the
+read-model database: read models are disposable and rebuilt from the stream, tokens are not.
+A token is shown once when it is issued; afterwards only its id (to revoke it) is known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from pydantic import TypeAdapter, ValidationError
+
+from events.base import Code, Role
+from events.envelope import OfficeId
+from services.db import Database
+
+PREFIX: Final = "dst_"
+MAX_TOKEN_LENGTH: Final = 200
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL,
+    office_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT,
+    revoked_at TEXT
+)
+"""
+_USER: TypeAdapter[str] = TypeAdapter(Code)
+_OFFICE: TypeAdapter[str] = TypeAdapter(OfficeId)
+
+
+class TokenError(ValueError):
+    """A token cannot be issued as asked (bad user id, office or role)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a valid token speaks for."""
+
+    token_id: str
+    user_id: str
+    office_id: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """A new token: ``token`` is shown once and never stored."""
+
+    token_id: str
+    token: str
+    principal: Principal
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A stored token as listed (no secret, no hash)."""
+
+    principal: Principal
+    issued_at: str
+    expires_at: str | None
+    revoked_at: str | None
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenStore:
+    """Issue, verify, list and revoke API tokens in SQLite or PostgreSQL."""
+
+    def __init__(self, url: str) -> None:
+        self._db = Database.connect(url)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute(_SCHEMA)
+            self._commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _commit(self) -> None:
+        if self._db.postgres:
+            self._db.commit()
+
+    def issue(
+        self,
+        *,
+        user_id: str,
+        office_id: str,
+        role: Role | str,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> Issued:
+        """A new random token for ``user_id`` of ``office_id`` acting as ``role``."""
+        try:
+            user_id = _USER.validate_python(user_id)
+            office_id = _OFFICE.validate_python(office_id)
+        except ValidationError as exc:
+            raise TokenError(
+                "user ids are 1-64 letters, digits or _.:/- and offices 5-digit NIS codes"
+            ) from exc
+        try:
+            role = Role(role)
+        except ValueError as exc:
+            raise TokenError(f"unknown role; one of {', '.join(r.value for r in Role)}") from exc
+        token_id = secrets.token_hex(8)
+        token = PREFIX + secrets.token_urlsafe(32)
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO api_tokens (token_id, token_hash, user_id, office_id, role, "
+                "issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    token_id,
+                    token_hash(token),
+                    user_id,
+                    office_id,
+                    role.value,
+                    now.isoformat(),
+                    expires_at.isoformat() if expires_at else None,
+                ),
+            )
+            self._commit()
+        return Issued(token_id, token, Principal(token_id, user_id, office_id, role))
+
+    def verify(self, token: str, now: datetime) -> Principal | None:
+        """Who ``token`` speaks for; None when it is unknown, revoked or expired."""
+        if not token.startswith(PREFIX) or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        with self._lock:
+            row = self._db.execute(
+                "SELECT token_id, user_id, office_id, role, expires_at, revoked_at "
+                "FROM api_tokens WHERE token_hash = ?",
+                (token_hash(token),),
+            ).fetchone()
+            self._commit()
+        if row is None:
+            return None
+        token_id, user_id, office_id, role, expires_at, revoked_at = row
+        if revoked_at is not None:
+            return None
+        if expires_at is not None and datetime.fromisoformat(expires_at) <= now:
+            return None
+        try:
+            return Principal(token_id, user_id, office_id, Role(role))
+        except ValueError:
+            return None
+
+    def revoke(self, token_id: str, now: datetime) -> bool:
+        """Revoke the token ``token_id``; False when there is no such unrevoked token."""
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                (now.isoformat(), token_id),
+            )
+            self._commit()
+        return bool(cur.rowcount)
+
+    def tokens(self) -> list[TokenInfo]:
+        """Every stored token, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT token_id, user_id, office_id, role, issued_at, expires_at, revoked_at "
+                "FROM api_tokens ORDER BY issued_at, token_id"
+            ).fetchall()
+            self._commit()
+        return [TokenInfo(Principal(r[0], r[1], r[2], Role(r[3])), r[4], r[5], r[6]) for r in rows]
