@@ -26,11 +26,13 @@ schema_app = typer.Typer(help="JSON Schemas of events and commands.", no_args_is
 audit_app = typer.Typer(help="Tamper evidence: hash chains per case.", no_args_is_help=True)
 stream_app = typer.Typer(help="The event stream on JetStream.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks (figures, not tests).", no_args_is_help=True)
+docs_app = typer.Typer(help="Documents generated from the code.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 app.add_typer(audit_app, name="audit")
 app.add_typer(stream_app, name="stream")
 app.add_typer(bench_app, name="bench")
 app.add_typer(projections_app, name="projections")
+app.add_typer(docs_app, name="docs")
 
 console = Console(stderr=True)
 
@@ -63,8 +65,14 @@ async def _run(settings: Settings, *, once: bool) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        console.print("running; stop with Ctrl-C")
-        await stop.wait()
+        from services.nats_entry import serving_commands
+        from services.runtime import build_application
+
+        assert url is not None
+        async with serving_commands(await build_application(rt), settings, url):
+            console.print(f"answering commands on {settings.subject_prefix}.cmd.<office>.<Command>")
+            console.print("running; stop with Ctrl-C")
+            await stop.wait()
         console.print("stopping")
 
 
@@ -96,6 +104,23 @@ def schema_export(directory: Path) -> None:
 
     written = export_schemas(directory)
     typer.echo(f"wrote {len(written)} schema files to {directory}")
+
+
+@docs_app.command("asyncapi")
+def docs_asyncapi(
+    out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """The AsyncAPI 3.0 document of the NATS command subjects (JSON), generated from the code."""
+    import json
+
+    from services.nats_entry import asyncapi_document
+
+    text = json.dumps(asyncapi_document(Settings()), indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote the AsyncAPI document to {out}")
 
 
 @app.command()
