@@ -123,6 +123,43 @@ def docs_asyncapi(
         typer.echo(f"wrote the AsyncAPI document to {out}")
 
 
+@app.command("import")
+def import_commands(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSONL, one command a line.")
+    ],
+    office: Annotated[str, typer.Option(help="NIS code of the office the lines are for.")],
+    user: Annotated[str | None, typer.Option(help="Actor of lines that name none.")] = None,
+    role: Annotated[str, typer.Option(help="Role of that actor.")] = "office_system",
+    chunk_lines: Annotated[int, typer.Option(min=1, help="Lines decided and stored at once.")] = (
+        10_000
+    ),
+) -> None:
+    """Store the commands of FILE for one office; refused lines go to FILE.rejects.jsonl.
+
+    A line: {"command": "StartPlacement", "body": {...}, "actor": {"user_id": ..., "role": ...}}.
+    Running the same file again stores nothing twice (command ids are idempotency keys).
+    """
+    from rich.console import Console as Out
+
+    from events.envelope import Actor
+    from services.import_command import run_import
+
+    actor = Actor.model_validate({"user_id": user, "role": role}) if user else None
+    code = asyncio.run(
+        run_import(
+            Settings(),
+            file,
+            office,
+            default_actor=actor,
+            chunk_lines=chunk_lines,
+            out=Out(),
+            err=console,
+        )
+    )
+    raise typer.Exit(code)
+
+
 @app.command()
 def erase(
     person: Annotated[UUID, typer.Argument(help="The person_ref whose key is destroyed.")],
