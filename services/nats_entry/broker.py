@@ -137,6 +137,7 @@ async def serving_commands(
     broker = command_broker(service, settings, url)
     async with broker:
         await broker.start()
+        await broker.connection.flush()  # the server knows every subscription from here on
         yield broker
 
 
