@@ -42,12 +42,19 @@ def run(
     once: Annotated[
         bool, typer.Option(help="Provision, print the status and stop (for smoke tests).")
     ] = False,
+    demo: Annotated[
+        bool | None,
+        typer.Option(
+            "--demo/--no-demo",
+            help="Fill the demo offices first. Default: only into an empty embedded stream.",
+        ),
+    ] = None,
 ) -> None:
     """The main job: NATS (embedded unless DOORSTROOM_NATS_URL is set), the stream, the services."""
-    asyncio.run(_run(Settings(), once=once))
+    asyncio.run(_run(Settings(), once=once, demo=demo))
 
 
-async def _run(settings: Settings, *, once: bool) -> None:
+async def _run(settings: Settings, *, once: bool, demo: bool | None = None) -> None:
     from services.runtime import open_runtime
 
     async with open_runtime(settings, own_server=settings.nats_url is None) as rt:
@@ -61,6 +68,10 @@ async def _run(settings: Settings, *, once: bool) -> None:
         )
         if once:
             return
+        if demo or (demo is None and rt.server is not None and info.state.messages == 0):
+            from services.demo.command import fill_and_report
+
+            await fill_and_report(rt, console)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -158,6 +169,20 @@ def import_commands(
         )
     )
     raise typer.Exit(code)
+
+
+@app.command()
+def demo() -> None:
+    """Fill Blankenberge, Essen and Menen with invented demo cases (a second run adds nothing)."""
+
+    async def go() -> int:
+        from services.demo.command import fill_and_report
+        from services.runtime import open_runtime
+
+        async with open_runtime() as rt:
+            return await fill_and_report(rt, console)
+
+    raise typer.Exit(asyncio.run(go()))
 
 
 @app.command()

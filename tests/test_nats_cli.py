@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nats
 import orjson
+import pytest
 
 from services.commands import COMMANDS
 from services.commands.aid import ReceiveAidRequest
@@ -43,7 +44,7 @@ async def test_run_answers_command_requests_until_stopped(
         "DOORSTROOM_DATA_DIR": str(tmp_path / "var"),
     }
     proc = await asyncio.create_subprocess_exec(
-        *DOORSTROOM, "run", env=env, stderr=asyncio.subprocess.PIPE
+        *DOORSTROOM, "run", "--no-demo", env=env, stderr=asyncio.subprocess.PIPE
     )
     assert proc.stderr is not None
     try:
@@ -64,6 +65,32 @@ async def test_run_answers_command_requests_until_stopped(
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 60) == 0
+
+
+@pytest.mark.slow
+async def test_run_on_the_embedded_defaults_fills_the_demo_then_answers(tmp_path: Path) -> None:
+    """The README's main job: an empty embedded stream gets the demo offices, once."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DOORSTROOM_")},
+        "DOORSTROOM_DATA_DIR": str(tmp_path / "var"),
+    }
+    for run in ("first", "second"):
+        proc = await asyncio.create_subprocess_exec(
+            *DOORSTROOM, "run", env=env, stderr=asyncio.subprocess.PIPE
+        )
+        assert proc.stderr is not None
+        try:
+            seen = await asyncio.wait_for(_until_line(proc.stderr, "answering commands"), 300)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 60) == 0
+        text = "".join(seen)
+        if run == "first":
+            assert "embedded nats-server" in text
+            assert "demo data: 310 cases (11016: 60, 31004: 140, 34027: 110)" in text
+            assert " 0 refused" in text
+        else:
+            assert "demo data" not in text  # the stream is no longer empty
 
 
 def test_the_asyncapi_document_lists_every_command_with_its_schema_and_replies() -> None:
