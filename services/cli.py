@@ -322,6 +322,23 @@ def bench_projections(
         json_out.write_text(text + "\n")
 
 
+@bench_app.command("import")
+def bench_import(
+    cases: Annotated[int, typer.Option(min=1, help="Invented cases in the file.")] = 1500,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+) -> None:
+    """Bulk-import figures: a demo-like JSONL file into an empty stream, then again."""
+    import json
+
+    from services.bench.intake import run_benchmark
+
+    results = asyncio.run(run_benchmark(cases=cases, log=console.print))
+    text = json.dumps(results, indent=2)
+    typer.echo(text)
+    if json_out is not None:
+        json_out.write_text(text + "\n")
+
+
 def main() -> None:
     app()
 

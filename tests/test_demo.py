@@ -30,6 +30,7 @@ async def cases_on_stream(rt: Runtime, office: str) -> int:
     return len(info.state.subjects or {})
 
 
+@pytest.mark.slow
 async def test_the_demo_fills_three_offices_and_every_command_passes_the_domain_rules(
     rt: Runtime,
 ) -> None:

@@ -40,24 +40,29 @@ class DemoReport:
 
 def demo_items(now: datetime, seed: int = SEED) -> Iterator[tuple[Command, Context]]:
     """Every demo command with its context, case by case, each case in date order."""
+    for profile in OFFICES:
+        yield from office_items(profile, now, seed)
+
+
+def office_items(
+    profile: OfficeProfile, now: datetime, seed: int = SEED
+) -> Iterator[tuple[Command, Context]]:
+    """The commands of one office's ledger and cases (also used by the import benchmark)."""
     until = min(DEMO_END, now.astimezone(BRUSSELS).date())
     rules = default_rules()
-    for profile in OFFICES:
-        staff = Staff(
-            profile.nis, profile.social_workers, profile.counsellors, profile.counsellor_role
-        )
-        for command, actor in _ledger(profile, staff).commands(until):
+    staff = Staff(profile.nis, profile.social_workers, profile.counsellors, profile.counsellor_role)
+    for command, actor in _ledger(profile, staff).commands(until):
+        yield command, Context(actor=actor, office_id=profile.nis, now=now)
+    for number in range(1, profile.cases + 1):
+        rng = random.Random(f"{seed}/{profile.nis}/{number}")  # noqa: S311 - seeded demo
+        writer = CaseWriter(profile, number, rng, rules, staff)
+        if writer.open():
+            placement, employer = activate(writer)
+            money(writer, until)
+            leave(writer, placement, employer)
+            close(writer)
+        for command, actor in writer.story.commands(until):
             yield command, Context(actor=actor, office_id=profile.nis, now=now)
-        for number in range(1, profile.cases + 1):
-            rng = random.Random(f"{seed}/{profile.nis}/{number}")  # noqa: S311 - seeded demo
-            writer = CaseWriter(profile, number, rng, rules, staff)
-            if writer.open():
-                placement, employer = activate(writer)
-                money(writer, until)
-                leave(writer, placement, employer)
-                close(writer)
-            for command, actor in writer.story.commands(until):
-                yield command, Context(actor=actor, office_id=profile.nis, now=now)
 
 
 def _ledger(profile: OfficeProfile, staff: Staff) -> Story:
