@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Final, TypeVar
+from typing import Final, TypeVar, cast
 from uuid import UUID
 
 from events.codec import RecordedEvent
@@ -81,7 +81,9 @@ async def handle_many(app: Application, items: Sequence[Item]) -> list[Outcome]:
             _settle(plan, outcomes)
         await _limited(keeping)
         queues = {case: queue for case, queue in queues.items() if queue}
-    return [o for o in outcomes if o is not None]
+    if any(o is None for o in outcomes):
+        raise RuntimeError("handle_many left a command without an outcome")
+    return cast(list[Outcome], outcomes)
 
 
 async def _single(app: Application, command: Command, ctx: Context) -> Outcome:

@@ -12,6 +12,7 @@ from uuid import UUID
 import typer
 from rich.console import Console
 
+from events.base import Role
 from projections.cli import projections_app
 from services.settings import Settings
 
@@ -141,7 +142,7 @@ def import_commands(
     ],
     office: Annotated[str, typer.Option(help="NIS code of the office the lines are for.")],
     user: Annotated[str | None, typer.Option(help="Actor of lines that name none.")] = None,
-    role: Annotated[str, typer.Option(help="Role of that actor.")] = "office_system",
+    role: Annotated[Role, typer.Option(help="Role of that actor.")] = Role.OFFICE_SYSTEM,
     chunk_lines: Annotated[int, typer.Option(min=1, help="Lines decided and stored at once.")] = (
         10_000
     ),
@@ -151,12 +152,16 @@ def import_commands(
     A line: {"command": "StartPlacement", "body": {...}, "actor": {"user_id": ..., "role": ...}}.
     Running the same file again stores nothing twice (command ids are idempotency keys).
     """
+    from pydantic import ValidationError
     from rich.console import Console as Out
 
     from events.envelope import Actor
     from services.import_command import run_import
 
-    actor = Actor.model_validate({"user_id": user, "role": role}) if user else None
+    try:
+        actor = Actor(user_id=user, role=role) if user else None
+    except ValidationError:
+        raise typer.BadParameter("letters, digits and _.:/- only", param_hint="--user") from None
     code = asyncio.run(
         run_import(
             Settings(),
