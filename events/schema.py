@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 DEFAULT_BASE_URI: Final = "urn:doorstroom:schemas:"
+LINE_FILE: Final = "import/line.schema.json"
 _HASH: Final = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 _DECIMAL_TEXT: Final = r"^\d{1,5}(\.\d{1,2})?$"
 _SEALED_BOX: Final = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -102,6 +103,15 @@ def command_schema(cls: type[Command], base_uri: str = DEFAULT_BASE_URI) -> Sche
     return {**head, **extra, **_without_title(body)}
 
 
+def import_line_schema(base_uri: str = DEFAULT_BASE_URI) -> Schema:
+    """One line of a ``doorstroom import`` file: a command name, its body and the actor."""
+    from services.importer import ImportLine, line_schema
+
+    body = line_schema(base_uri)
+    head = _head(LINE_FILE, "Import line", _doc(ImportLine), base_uri)
+    return {**head, **_without_title(body)}
+
+
 def _borrow_docs(props: Schema, sources: list[type[BaseModel]]) -> None:
     """Give command fields the description and examples of the same field of their event."""
     for name, prop in props.items():
@@ -175,5 +185,7 @@ def export_schemas(directory: Path, base_uri: str = DEFAULT_BASE_URI) -> list[Pa
         index["commands"].append(
             {"name": name, "file": rel, "$id": schema["$id"], "produces": schema["x-produces"]}
         )
+    written.append(_write(directory, LINE_FILE, import_line_schema(base_uri)))
+    index["import_line"] = {"file": LINE_FILE, "$id": base_uri + LINE_FILE}
     written.append(_write(directory, "index.json", index))
     return written

@@ -18,7 +18,7 @@ from events.envelope import EventMeta
 from services.cases import CaseRepository, LoadedCase
 from services.commands import Command, PersonalCommand
 from services.commands.privacy import ErasePersonData
-from services.domain import CaseState, Context, check_visible, decide
+from services.domain import CaseState, Context, DomainError, check_visible, decide
 from services.store import ConcurrencyError, Draft
 
 
@@ -79,6 +79,17 @@ class Application:
             return await self._load_decide_append(command, ctx)
         except ConcurrencyError:
             return await self._load_decide_append(command, ctx)
+
+    async def handle_many(
+        self, items: Sequence[tuple[Command, Context]]
+    ) -> list[Handled | DomainError | ConcurrencyError]:
+        """Bulk ``handle`` (import, demo): cases decided in memory, stored in atomic batches.
+
+        Outcomes come in the order of ``items``; see ``services.bulk``.
+        """
+        from services.bulk import handle_many
+
+        return await handle_many(self, items)
 
     async def read(self, case_id: UUID, ctx: Context) -> LoadedCase[CaseState]:
         """The case as the office of ``ctx`` may see it: another office's case does not exist."""

@@ -164,7 +164,12 @@ class CaseRepository(Generic[S]):
         new = LoadedCase(
             result.head, self._fold_in(loaded, recorded).state, loaded.snapshot_version
         )
-        if new.head.version - new.snapshot_version >= self.snapshot_every:
-            new = await self._save_snapshot(new)
-        self._remember(new)
+        await self.keep(new)
         return result
+
+    async def keep(self, loaded: LoadedCase[S]) -> LoadedCase[S]:
+        """Remember a state that was appended (also by a bulk write); snapshot it when due."""
+        if loaded.head.version - loaded.snapshot_version >= self.snapshot_every:
+            loaded = await self._save_snapshot(loaded)
+        self._remember(loaded)
+        return loaded

@@ -12,6 +12,7 @@ from uuid import UUID
 import typer
 from rich.console import Console
 
+from events.base import Role
 from projections.cli import projections_app
 from services.http.cli import tokens_app
 from services.settings import Settings
@@ -27,12 +28,14 @@ schema_app = typer.Typer(help="JSON Schemas of events and commands.", no_args_is
 audit_app = typer.Typer(help="Tamper evidence: hash chains per case.", no_args_is_help=True)
 stream_app = typer.Typer(help="The event stream on JetStream.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks (figures, not tests).", no_args_is_help=True)
+docs_app = typer.Typer(help="Documents generated from the code.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 app.add_typer(audit_app, name="audit")
 app.add_typer(stream_app, name="stream")
 app.add_typer(bench_app, name="bench")
 app.add_typer(projections_app, name="projections")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(docs_app, name="docs")
 
 console = Console(stderr=True)
 
@@ -42,12 +45,19 @@ def run(
     once: Annotated[
         bool, typer.Option(help="Provision, print the status and stop (for smoke tests).")
     ] = False,
+    demo: Annotated[
+        bool | None,
+        typer.Option(
+            "--demo/--no-demo",
+            help="Fill the demo offices first. Default: only into an empty embedded stream.",
+        ),
+    ] = None,
 ) -> None:
-    """The main job: NATS (embedded unless DOORSTROOM_NATS_URL is set), the stream, the HTTP API."""
-    asyncio.run(_run(Settings(), once=once))
+    """The main job: NATS (embedded unless set), the stream, the HTTP API, the NATS commands."""
+    asyncio.run(_run(Settings(), once=once, demo=demo))
 
 
-async def _run(settings: Settings, *, once: bool) -> None:
+async def _run(settings: Settings, *, once: bool, demo: bool | None = None) -> None:
     from services.runtime import open_runtime
 
     async with open_runtime(settings, own_server=settings.nats_url is None) as rt:
@@ -61,21 +71,30 @@ async def _run(settings: Settings, *, once: bool) -> None:
         )
         if once:
             return
+        if demo or (demo is None and rt.server is not None and info.state.messages == 0):
+            from services.demo.command import fill_and_report
+
+            await fill_and_report(rt, console)
         from services.http.app import open_api
         from services.http.serve import serving
+        from services.nats_entry import serving_commands
+        from services.runtime import build_application
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        assert url is not None
         async with (
             open_api(rt) as api,
             serving(api, settings.http_host, settings.http_port) as http_url,
+            serving_commands(await build_application(rt), settings, url),
         ):
             console.print(f"HTTP API at {http_url} (OpenAPI at {http_url}/openapi.json)")
+            console.print(f"answering commands on {settings.subject_prefix}.cmd.<office>.<Command>")
             console.print("running; stop with Ctrl-C")
             await stop.wait()
-            console.print("stopping")
+        console.print("stopping")
 
 
 @stream_app.command("provision")
@@ -106,6 +125,78 @@ def schema_export(directory: Path) -> None:
 
     written = export_schemas(directory)
     typer.echo(f"wrote {len(written)} schema files to {directory}")
+
+
+@docs_app.command("asyncapi")
+def docs_asyncapi(
+    out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """The AsyncAPI 3.0 document of the NATS command subjects (JSON), generated from the code."""
+    import json
+
+    from services.nats_entry import asyncapi_document
+
+    text = json.dumps(asyncapi_document(Settings()), indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote the AsyncAPI document to {out}")
+
+
+@app.command("import")
+def import_commands(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSONL, one command a line.")
+    ],
+    office: Annotated[str, typer.Option(help="NIS code of the office the lines are for.")],
+    user: Annotated[str | None, typer.Option(help="Actor of lines that name none.")] = None,
+    role: Annotated[Role, typer.Option(help="Role of that actor.")] = Role.OFFICE_SYSTEM,
+    chunk_lines: Annotated[int, typer.Option(min=1, help="Lines decided and stored at once.")] = (
+        10_000
+    ),
+) -> None:
+    """Store the commands of FILE for one office; refused lines go to FILE.rejects.jsonl.
+
+    A line: {"command": "StartPlacement", "body": {...}, "actor": {"user_id": ..., "role": ...}}.
+    Running the same file again stores nothing twice (command ids are idempotency keys).
+    """
+    from pydantic import ValidationError
+    from rich.console import Console as Out
+
+    from events.envelope import Actor
+    from services.import_command import run_import
+
+    try:
+        actor = Actor(user_id=user, role=role) if user else None
+    except ValidationError:
+        raise typer.BadParameter("letters, digits and _.:/- only", param_hint="--user") from None
+    code = asyncio.run(
+        run_import(
+            Settings(),
+            file,
+            office,
+            default_actor=actor,
+            chunk_lines=chunk_lines,
+            out=Out(),
+            err=console,
+        )
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo() -> None:
+    """Fill Blankenberge, Essen and Menen with invented demo cases (a second run adds nothing)."""
+
+    async def go() -> int:
+        from services.demo.command import fill_and_report
+        from services.runtime import open_runtime
+
+        async with open_runtime() as rt:
+            return await fill_and_report(rt, console)
+
+    raise typer.Exit(asyncio.run(go()))
 
 
 @app.command()
@@ -205,7 +296,6 @@ def bench_store(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
 ) -> None:
     """Write-side figures: raw publish ceiling, pipelined and bulk appends, case loads."""
-    import json
 
     from services.bench.store import run_benchmark
 
@@ -219,10 +309,7 @@ def bench_store(
             log=console.print,
         )
     )
-    text = json.dumps(results, indent=2)
-    typer.echo(text)
-    if json_out is not None:
-        json_out.write_text(text + "\n")
+    _emit(results, json_out)
 
 
 @bench_app.command("projections")
@@ -234,15 +321,11 @@ def bench_projections(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
 ) -> None:
     """Read-side figures: catch-up rate of the projections into SQLite, where the time goes."""
-    import json
 
     from services.bench.projections import run_benchmark
 
     results = asyncio.run(run_benchmark(events=events, batch_size=batch_size, log=console.print))
-    text = json.dumps(results, indent=2)
-    typer.echo(text)
-    if json_out is not None:
-        json_out.write_text(text + "\n")
+    _emit(results, json_out)
 
 
 @bench_app.command("http")
@@ -253,11 +336,27 @@ def bench_http(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
 ) -> None:
     """HTTP figures: a steady rate of commands through the API (uvicorn, httpx), p50/p99."""
-    import json
-
     from services.bench.http import run_benchmark
 
     results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, cases=cases, log=console.print))
+    _emit(results, json_out)
+
+
+@bench_app.command("import")
+def bench_import(
+    cases: Annotated[int, typer.Option(min=1, help="Invented cases in the file.")] = 1500,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+) -> None:
+    """Bulk-import figures: a demo-like JSONL file into an empty stream, then again."""
+    from services.bench.intake import run_benchmark
+
+    results = asyncio.run(run_benchmark(cases=cases, log=console.print))
+    _emit(results, json_out)
+
+
+def _emit(results: object, json_out: Path | None) -> None:
+    import json
+
     text = json.dumps(results, indent=2)
     typer.echo(text)
     if json_out is not None:

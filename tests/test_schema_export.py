@@ -137,7 +137,7 @@ def test_export_writes_one_file_per_event_and_command_and_an_index(
     on_disk = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*.json"))
     assert sorted(p.relative_to(directory).as_posix() for p in written) == on_disk
     expected = {event_file(c) for c in EVENTS} | {f"commands/{n}.schema.json" for n in COMMANDS}
-    assert set(on_disk) == expected | {"index.json"}
+    assert set(on_disk) == expected | {"import/line.schema.json", "index.json"}
 
 
 def test_index_lists_every_schema_with_its_version(exported: tuple[Path, list[Path]]) -> None:

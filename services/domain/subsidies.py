@@ -54,13 +54,13 @@ def _check_claim(state: CaseState, command: ClaimCommand, replaces: UUID | None 
         )
     for claim_id, claim in state.claims.items():
         same = claim.scheme == command.scheme and claim.period == command.period
-        require(
-            claim_id == replaces or claim.superseded_by is not None or not same,
-            "claim_already_made",
-            f"{command.scheme.value} for {command.period} was already claimed in claim {claim_id}; "
-            "correct that claim instead",
-            "period",
-        )
+        if same and claim_id != replaces and claim.superseded_by is None:
+            refuse(
+                "claim_already_made",
+                f"{command.scheme.value} for {command.period} was already claimed in claim "
+                f"{claim_id}; correct that claim instead",
+                "period",
+            )
 
 
 def _open_claim(state: CaseState, claim_id: UUID) -> Claim:

@@ -1,0 +1,207 @@
+"""Bulk import of commands from a JSONL file, one command per line, for one office.
+
+A line is ``{"command": "<CommandName>", "body": {...}, "actor": {...}}`` (schema
+``import/line.schema.json`` of ``doorstroom schema export``); ``body`` is exactly the
+command's schema. Lines go through ``Application.handle_many`` in chunks. A refused line is
+written to ``<FILE>.rejects.jsonl`` with its line number, the reason and the original text.
+The command ids make a re-run (also after a crash) store nothing twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import IO, Any, Final, cast
+from uuid import UUID
+
+import orjson
+from pydantic import Field, ValidationError, create_model
+
+from events.base import Frozen
+from events.envelope import Actor
+from services.app import Application, Handled
+from services.commands import COMMANDS, Command, UnknownCommandError, command_class
+from services.domain import Context
+from services.refusals import Refusal, refusal_of
+
+CHUNK_LINES: Final = 10_000
+KEEP_REJECTS: Final = 100
+"""Refusals kept in memory to show; the rejects file has them all."""
+
+Item = tuple[Command, Context]
+Progress = Callable[[int], None]
+
+
+class ImportLine(Frozen):
+    """One line of a bulk import file: a command, its body, and who recorded it."""
+
+    command: str = Field(description="The command's name.", examples=["StartPlacement"])
+    body: dict[str, Any] = Field(
+        description="The command itself: the schema commands/<command>.schema.json."
+    )
+    actor: Actor | None = Field(
+        default=None, description="Who recorded it; default: the import's --user and --role."
+    )
+    correlation_id: UUID | None = Field(
+        default=None, description="Shared by the commands of one business process."
+    )
+
+
+@dataclass
+class ImportSummary:
+    """What one run did with the file's lines."""
+
+    read: int = 0
+    stored: int = 0
+    already_stored: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    rejects: list[tuple[int, Refusal]] = field(default_factory=list)  # the first ones
+
+    @property
+    def rate(self) -> float:
+        """Lines handled per second."""
+        return self.read / self.seconds if self.seconds else 0.0
+
+
+def rejects_path(path: Path) -> Path:
+    """``cases.jsonl`` -> ``cases.rejects.jsonl``."""
+    stem = path.name.removesuffix(".jsonl")
+    return path.with_name(f"{stem}.rejects.jsonl")
+
+
+def line_schema(base_uri: str) -> dict[str, Any]:
+    """JSON Schema of one import line; ``body`` refers to the command's own schema."""
+    schema = ImportLine.model_json_schema(ref_template="#/$defs/{model}")
+    schema["properties"]["command"]["enum"] = list(COMMANDS)
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"command": {"const": name}}},
+            "then": {"properties": {"body": {"$ref": f"{base_uri}commands/{name}.schema.json"}}},
+        }
+        for name in COMMANDS
+    ]
+    return schema
+
+
+def parse_line(raw: bytes, office: str, default: Actor | None, now: datetime) -> Item | Refusal:
+    """The command and its context, or why the line cannot be one."""
+    data = _json(raw)
+    return data if isinstance(data, Refusal) else _command(data, office, default, now)
+
+
+def _json(raw: bytes) -> dict[str, Any] | Refusal:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return Refusal("invalid_line", "not a JSON object on one line")
+    if not isinstance(data, dict) or not isinstance(data.get("command"), str):
+        return Refusal("invalid_line", 'a line is a JSON object with "command" and "body"')
+    return data
+
+
+def _command(
+    data: dict[str, Any], office: str, default: Actor | None, now: datetime
+) -> Item | Refusal:
+    try:
+        line = _line_model(data["command"]).model_validate(data)
+    except (UnknownCommandError, ValidationError) as exc:
+        return refusal_of(exc, strip=("body",))
+    actor = line.actor or default
+    if actor is None:
+        return Refusal("missing_actor", "give the line an actor, or the import --user", "actor")
+    ctx = Context(actor=actor, office_id=office, now=now, correlation_id=line.correlation_id)
+    return cast(Command, line.body), ctx
+
+
+@cache
+def _line_model(name: str) -> type[ImportLine]:
+    """A line whose ``body`` is validated as the command ``name`` in the same pass."""
+    body = (command_class(name), Field(description=f"The {name} command."))
+    return create_model(f"{name}Line", __base__=ImportLine, body=body)
+
+
+async def import_file(
+    app: Application,
+    path: Path,
+    office: str,
+    *,
+    default_actor: Actor | None = None,
+    chunk_lines: int = CHUNK_LINES,
+    progress: Progress | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ImportSummary:
+    """Import every line of ``path`` for ``office``; refused lines go to the rejects file."""
+    summary = ImportSummary()
+    started = time.perf_counter()
+    with path.open("rb") as source, rejects_path(path).open("wb") as out:
+        for chunk, size in _chunks(source, chunk_lines):
+            await _import_chunk(app, chunk, office, default_actor, clock(), summary, out)
+            if progress is not None:
+                progress(size)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+Line = tuple[int, bytes, dict[str, Any] | Refusal]
+
+
+def _chunks(source: IO[bytes], lines: int) -> Iterator[tuple[list[Line], int]]:
+    """Up to ``lines`` non-blank lines at a time, JSON parsed, and their size in bytes."""
+    chunk: list[Line] = []
+    size = 0
+    for number, raw in enumerate(source, start=1):
+        size += len(raw)
+        if raw.strip():
+            chunk.append((number, raw, _json(raw)))
+        if len(chunk) >= lines:
+            yield chunk, size
+            chunk, size = [], 0
+    if chunk or size:
+        yield chunk, size
+
+
+async def _import_chunk(
+    app: Application,
+    chunk: list[Line],
+    office: str,
+    default_actor: Actor | None,
+    now: datetime,
+    summary: ImportSummary,
+    rejects: IO[bytes],
+) -> None:
+    items: list[Item] = []
+    accepted: list[tuple[int, bytes]] = []
+    refused: list[tuple[int, bytes, Refusal]] = []
+    for number, raw, data in chunk:
+        summary.read += 1
+        parsed = data if isinstance(data, Refusal) else _command(data, office, default_actor, now)
+        if isinstance(parsed, Refusal):
+            refused.append((number, raw, parsed))
+        else:
+            items.append(parsed)
+            accepted.append((number, raw))
+    for (number, raw), outcome in zip(accepted, await app.handle_many(items), strict=True):
+        if not isinstance(outcome, Handled):
+            refused.append((number, raw, refusal_of(outcome)))
+        elif outcome.duplicate:
+            summary.already_stored += 1
+        else:
+            summary.stored += 1
+    for number, raw, refusal in sorted(refused, key=lambda r: r[0]):
+        _reject(summary, rejects, number, raw, refusal)
+
+
+def _reject(
+    summary: ImportSummary, rejects: IO[bytes], number: int, raw: bytes, refusal: Refusal
+) -> None:
+    summary.rejected += 1
+    if len(summary.rejects) < KEEP_REJECTS:
+        summary.rejects.append((number, refusal))
+    original = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
+    rejects.write(orjson.dumps({"line": number, **refusal.as_dict(), "original": original}))
+    rejects.write(b"\n")
