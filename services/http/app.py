@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.commands import COMMANDS
 from services.domain import DomainError
 from services.http.cases import cases_router
-from services.http.commands import commands_router
+from services.http.commands import command_routes, documented_routes
 from services.http.deps import Api
 from services.http.problems import Problem, ProblemError, field_errors, problem_response
 from services.http.tokens import TokenStore
@@ -157,7 +157,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     are validated here, into problems)."""
     if app.openapi_schema is None:
         schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=[*documented_routes().routes, *app.routes],
         )
         for path in schema["paths"].values():
             for operation in path.values():
@@ -206,7 +209,7 @@ def create_app(api: Api) -> FastAPI:
     }
     for exc_class, handler in handlers.items():
         app.add_exception_handler(exc_class, handler)
-    app.include_router(commands_router())
+    app.router.routes.extend(command_routes())
     app.include_router(cases_router())
 
     @app.get("/health", tags=["service"], summary="Liveness: the API runs and NATS is connected")
