@@ -72,7 +72,7 @@ async def _run(settings: Settings, *, once: bool) -> None:
             open_api(rt) as api,
             serving(api, settings.http_host, settings.http_port) as http_url,
         ):
-            console.print(f"HTTP API at {http_url} (OpenAPI at {http_url}/openapi.json)")
+            console.print(f"HTTP API at {http_url} (OpenAPI at /openapi.json)")
             console.print("running; stop with Ctrl-C")
             await stop.wait()
             console.print("stopping")
