@@ -1,9 +1,10 @@
-"""One route per command: ``POST /commands/{CommandName}`` with the command as JSON body.
+"""Commands over HTTP: ``POST /commands/{CommandName}`` with the command as JSON body.
 
 The body is exactly the command model (the schemas of ``doorstroom schema export``); the
 office and the actor come from the caller's token. Checks run in this order: token (401),
 command name (404), role (403), body (413, 415, 400, 422), then the application service
-(404 for a case that does not exist for the caller's office, 409 for a refusal).
+(404 for a case that does not exist for the caller's office, 409 for a refusal). The
+OpenAPI documents one operation per command; one plain route serves them all.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from services import access
 from services.commands import COMMANDS, parse_command
 from services.http.deps import Api, ApiDep, Caller, context_for, verified
 from services.http.problems import ProblemError, from_validation, problem_responses
+from services.http.tokens import Principal
 from services.http.views import CommandAccepted
 
 JSON_TYPES = ("application/json",)
@@ -48,14 +50,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def send_command(name: str, request: Request, api: Api, caller: Caller) -> CommandAccepted:
+async def send_command(name: str, request: Request, api: Api, caller: Principal) -> CommandAccepted:
     """Check the role, parse the body and let the application service handle the command."""
     if not access.may_send(caller.role, name):
         raise ProblemError(
             403,
             "forbidden_for_role",
             "The role may not send this command",
-            f"a {caller.role.value} may not send {name}",
+            f"the role {caller.role.value} may not send {name}",
         )
     body = await read_body(request, api.max_body)
     try:
