@@ -90,7 +90,7 @@ async def _run(settings: Settings, *, once: bool, demo: bool | None = None) -> N
             serving(api, settings.http_host, settings.http_port) as http_url,
             serving_commands(await build_application(rt), settings, url),
         ):
-            console.print(f"HTTP API at {http_url} (OpenAPI at {http_url}/openapi.json)")
+            console.print(f"HTTP API at {http_url} (OpenAPI at /openapi.json)")
             console.print(f"answering commands on {settings.subject_prefix}.cmd.<office>.<Command>")
             console.print("running; stop with Ctrl-C")
             await stop.wait()

@@ -45,6 +45,9 @@ def check_lifecycle(store: TokenStore) -> None:
     listed = {i.principal.token_id: i for i in store.tokens()}
     assert listed[issued.token_id].revoked_at is not None
     assert listed[other.token_id].revoked_at is None
+    with pytest.raises(Exception, match="no_such_table"):
+        store._run("SELECT * FROM no_such_table")
+    assert store.verify(other.token, NOW) == other.principal  # no aborted transaction left
 
 
 def test_a_token_verifies_until_it_is_revoked(tmp_path: Path) -> None:

@@ -12,18 +12,20 @@ Refusals map to statuses as follows (the ``code`` names the reason):
 | body does not fit the command | 422 | `validation_error` |
 | refused by a rule of the domain | 409 | the domain's code |
 | another writer won twice in a row | 409 | `concurrent_write` |
-| NATS unreachable | 503 | `store_unavailable` |
+| NATS or a database unreachable | 503 | `store_unavailable` |
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
 
 import nats.errors
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -31,12 +33,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.commands import COMMANDS
 from services.domain import DomainError
 from services.http.cases import cases_router
-from services.http.commands import commands_router
+from services.http.commands import command_routes, documented_routes
 from services.http.deps import Api
 from services.http.problems import Problem, ProblemError, field_errors, problem_response
 from services.http.tokens import TokenStore
@@ -100,6 +103,19 @@ async def _on_nats(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _on_database(request: Request, exc: Exception) -> Response:
+    log.warning("database error on %s %s: %s", request.method, request.url.path, exc)
+    response: Response = _problem(
+        503, "store_unavailable", "Database unavailable", "a database did not answer"
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+async def _on_disconnect(request: Request, exc: Exception) -> Response:
+    return _problem(400, "client_disconnected", "Client disconnected", "the body was cut off")
+
+
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
@@ -157,7 +173,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     are validated here, into problems)."""
     if app.openapi_schema is None:
         schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=[*documented_routes().routes, *app.routes],
         )
         for path in schema["paths"].values():
             for operation in path.values():
@@ -201,12 +220,15 @@ def create_app(api: Api) -> FastAPI:
         TimeoutError: _on_nats,  # nats-py's timeouts too
         nats.errors.NoServersError: _on_nats,
         nats.errors.ConnectionClosedError: _on_nats,
+        sqlite3.OperationalError: _on_database,
+        psycopg.OperationalError: _on_database,
+        ClientDisconnect: _on_disconnect,
         HTTPException: _on_http,
         RequestValidationError: _on_request_validation,
     }
     for exc_class, handler in handlers.items():
         app.add_exception_handler(exc_class, handler)
-    app.include_router(commands_router())
+    app.router.routes.extend(command_routes())
     app.include_router(cases_router())
 
     @app.get("/health", tags=["service"], summary="Liveness: the API runs and NATS is connected")

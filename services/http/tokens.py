@@ -7,12 +7,13 @@ A token is shown once when it is issued; afterwards only its id (to revoke it) i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -81,9 +82,7 @@ class TokenStore:
     def __init__(self, url: str) -> None:
         self._db = Database.connect(url)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute(_SCHEMA)
-            self._commit()
+        self._run(_SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -91,6 +90,20 @@ class TokenStore:
     def _commit(self) -> None:
         if self._db.postgres:
             self._db.commit()
+
+    def _run(self, statement: str, params: tuple[object, ...] = ()) -> Any:
+        """Execute and commit; roll back on failure, so that a lost PostgreSQL connection or
+        a failed statement does not leave an aborted transaction for every later call."""
+        with self._lock:
+            try:
+                cursor = self._db.execute(statement, params)
+                rows = cursor.fetchall() if cursor.description else cursor.rowcount
+                self._commit()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self._db.rollback()
+                raise
+        return rows
 
     def issue(
         self,
@@ -115,37 +128,33 @@ class TokenStore:
             raise TokenError(f"unknown role; one of {', '.join(r.value for r in Role)}") from exc
         token_id = secrets.token_hex(8)
         token = PREFIX + secrets.token_urlsafe(32)
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO api_tokens (token_id, token_hash, user_id, office_id, role, "
-                "issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    token_id,
-                    token_hash(token),
-                    user_id,
-                    office_id,
-                    role.value,
-                    now.isoformat(),
-                    expires_at.isoformat() if expires_at else None,
-                ),
-            )
-            self._commit()
+        self._run(
+            "INSERT INTO api_tokens (token_id, token_hash, user_id, office_id, role, "
+            "issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                token_id,
+                token_hash(token),
+                user_id,
+                office_id,
+                role.value,
+                now.isoformat(),
+                expires_at.isoformat() if expires_at else None,
+            ),
+        )
         return Issued(token_id, token, Principal(token_id, user_id, office_id, role))
 
     def verify(self, token: str, now: datetime) -> Principal | None:
         """Who ``token`` speaks for; None when it is unknown, revoked or expired."""
         if not token.startswith(PREFIX) or len(token) > MAX_TOKEN_LENGTH:
             return None
-        with self._lock:
-            row = self._db.execute(
-                "SELECT token_id, user_id, office_id, role, expires_at, revoked_at "
-                "FROM api_tokens WHERE token_hash = ?",
-                (token_hash(token),),
-            ).fetchone()
-            self._commit()
-        if row is None:
+        rows = self._run(
+            "SELECT token_id, user_id, office_id, role, expires_at, revoked_at "
+            "FROM api_tokens WHERE token_hash = ?",
+            (token_hash(token),),
+        )
+        if not rows:
             return None
-        token_id, user_id, office_id, role, expires_at, revoked_at = row
+        token_id, user_id, office_id, role, expires_at, revoked_at = rows[0]
         if revoked_at is not None:
             return None
         if expires_at is not None and datetime.fromisoformat(expires_at) <= now:
@@ -157,20 +166,16 @@ class TokenStore:
 
     def revoke(self, token_id: str, now: datetime) -> bool:
         """Revoke the token ``token_id``; False when there is no such unrevoked token."""
-        with self._lock:
-            cur = self._db.execute(
-                "UPDATE api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-                (now.isoformat(), token_id),
-            )
-            self._commit()
-        return bool(cur.rowcount)
+        changed = self._run(
+            "UPDATE api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+            (now.isoformat(), token_id),
+        )
+        return bool(changed)
 
     def tokens(self) -> list[TokenInfo]:
         """Every stored token, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT token_id, user_id, office_id, role, issued_at, expires_at, revoked_at "
-                "FROM api_tokens ORDER BY issued_at, token_id"
-            ).fetchall()
-            self._commit()
+        rows = self._run(
+            "SELECT token_id, user_id, office_id, role, issued_at, expires_at, revoked_at "
+            "FROM api_tokens ORDER BY issued_at, token_id"
+        )
         return [TokenInfo(Principal(r[0], r[1], r[2], Role(r[3])), r[4], r[5], r[6]) for r in rows]
