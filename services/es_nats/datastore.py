@@ -334,8 +334,9 @@ class NatsDatastore:
             try:
                 info = await self._stream_info_or_create(config)
                 break
-            except nats.js.errors.ServiceUnavailableError:
-                # JetStream (re)starting, e.g. a cluster electing its meta leader.
+            except (nats.js.errors.ServiceUnavailableError, nats.errors.TimeoutError):
+                # JetStream (re)starting, e.g. a cluster electing its meta leader, or an
+                # API request lost in an election on a loaded machine: ask again.
                 if self.loop.time() + delay > deadline:
                     raise OperationalError("JetStream is not available") from None
                 await asyncio.sleep(delay)
