@@ -335,3 +335,13 @@ async def test_health_and_openapi_need_no_token(stack: ApiStack) -> None:
     assert spec["components"]["schemas"]["RegisterPerson"]["properties"]["family_name"][
         "x-personal"
     ]
+
+
+async def test_a_token_of_an_office_this_installation_does_not_know_writes_nothing(
+    stack: ApiStack,
+) -> None:
+    stranger = stack.auth(Role.SOCIAL_WORKER, office="99999")
+    before = await stack.messages()
+    response = await stack.send(Case().cmd(ReceiveAidRequest), headers=stranger)
+    problem(response, 403, "unknown_office")
+    assert await stack.messages() == before

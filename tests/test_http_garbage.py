@@ -67,6 +67,7 @@ async def garbage(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[Garb
             "inspector": stack.auth(Role.INSPECTOR),
             "dpo": stack.auth(Role.DPO),
             "other_office": stack.auth(office=OTHER_OFFICE),
+            "unknown_office": stack.auth(office="99999"),
             "revoked": {"Authorization": f"Bearer {revoked.token}"},
             "none": {},
             "garbage": {"Authorization": f"Bearer dst_{SENTINEL}"},
@@ -230,7 +231,9 @@ async def test_bodies_that_are_not_a_json_object_are_refused_as_problems(
 
 @settings(RANDOM, max_examples=50)
 @given(
-    token=st.sampled_from(["social_worker", "inspector", "finance", "other_office", "garbage"]),
+    token=st.sampled_from(
+        ["social_worker", "inspector", "finance", "other_office", "unknown_office", "garbage"]
+    ),
     case=st.one_of(
         st.uuids().map(str),
         st.sampled_from([str(MAIN_CASE), str(OTHER_CASE), "..", "%00", SENTINEL]),

@@ -28,7 +28,7 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class Api:
-    """The services behind the HTTP API, built once by ``services.http.open_api``."""
+    """The services behind the HTTP API, built once by ``services.http.app.open_api``."""
 
     application: Application
     store: EventStore
