@@ -118,6 +118,9 @@ class NatsServer(_Managed):
                 [str(nats_server_binary()), "-c", str(conf)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                # Its own session: a Ctrl-C on the terminal reaches doorstroom, which then
+                # stops the server after its clients have drained, not before.
+                start_new_session=True,
             )
         if wait:
             self.wait_ready()

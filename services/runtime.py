@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+import nats.errors
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
@@ -140,7 +141,11 @@ async def open_runtime(
         yield Runtime(settings, nc, js, store, vault, reg, server)
     finally:
         if nc is not None:
-            await nc.drain()
+            try:
+                await nc.drain()
+            except nats.errors.Error:
+                # Not connected any more (server gone, reconnecting): nothing left to drain.
+                await nc.close()
         if vault is not None:
             vault.close()
         if server is not None:
