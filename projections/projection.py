@@ -20,6 +20,15 @@ class Tx(Protocol):
 Handler = Callable[[Tx, RecordedEvent], None]
 
 
+def update_one(tx: Tx, statement: str, params: tuple[Any, ...], missing: str) -> None:
+    """An UPDATE that must change exactly one row: the event names something the case has.
+
+    Anything else stops the projection with ``missing`` as the reason.
+    """
+    if tx.execute(statement, params).rowcount != 1:
+        raise LookupError(missing)
+
+
 class ProjectionError(RuntimeError):
     """A projection stopped: it names the projection, the stream sequence and the reason."""
 

@@ -27,7 +27,7 @@ from events.rights import (
 )
 from projections.caseload.tables import TABLES
 from projections.journal import CaseProjection
-from projections.projection import Tx
+from projections.projection import Tx, update_one
 
 caseload = CaseProjection(name="caseload", version=1, tables=TABLES)
 
@@ -54,12 +54,6 @@ def touch(tx: Tx, rec: RecordedEvent, *, office_id: str | None = None) -> None:
         _TOUCH,
         (str(meta.case_id), office_id or meta.office_id, person, day, day, rec.name, rec.seq),
     )
-
-
-def _one(tx: Tx, statement: str, params: tuple[object, ...], missing: str) -> None:
-    """An UPDATE that must change one row: the event names something the case has."""
-    if tx.execute(statement, params).rowcount != 1:
-        raise LookupError(missing)
 
 
 SPECIAL = frozenset(
@@ -186,7 +180,7 @@ def _change_grant(
 ) -> None:
     """Change a grant's row, and the case's current-right columns if it is the current one."""
     case_id = str(rec.meta.case_id)
-    _one(
+    update_one(
         tx,
         "UPDATE caseload_grants SET status = COALESCE(?, status),"
         " category = COALESCE(?, category), ended_on = COALESCE(?, ended_on)"
@@ -256,7 +250,7 @@ def unassigned(tx: Tx, rec: RecordedEvent) -> None:
     assert isinstance(rec.event, CounselorUnassigned)
     e = rec.event
     touch(tx, rec)
-    _one(
+    update_one(
         tx,
         "UPDATE caseload_counsellors SET assigned_until = ?"
         " WHERE case_id = ? AND role = ? AND counselor_user_id = ? AND assigned_until IS NULL",
@@ -295,7 +289,7 @@ def trajectory_ended(tx: Tx, rec: RecordedEvent) -> None:
     e = rec.event
     case_id = str(rec.meta.case_id)
     touch(tx, rec)
-    _one(
+    update_one(
         tx,
         "UPDATE caseload_trajectories SET ended_on = ?, end_reason = ?"
         " WHERE case_id = ? AND trajectory_id = ? AND ended_on IS NULL",
@@ -343,7 +337,7 @@ def _change_gpmi(
     tx: Tx, rec: RecordedEvent, gpmi: object, assignments: str, *values: object
 ) -> None:
     case_id = str(rec.meta.case_id)
-    _one(
+    update_one(
         tx,
         f"UPDATE caseload_gpmis SET {assignments} WHERE case_id = ? AND gpmi_id = ?",  # noqa: S608
         (*values, case_id, str(gpmi)),

@@ -6,7 +6,7 @@ from events.case import CaseTransferred
 from events.codec import RecordedEvent
 from events.placements import PlacementEnded, PlacementExtended, PlacementStarted
 from projections.journal import CaseProjection
-from projections.projection import Table, Tx
+from projections.projection import Table, Tx, update_one
 
 PLACEMENTS = Table(
     name="placements",
@@ -98,16 +98,14 @@ def _placement(
     """Change a placement of this case (a running one if ``running``); else stop."""
     case_id = str(rec.meta.case_id)
     condition = " AND ended_on IS NULL" if running else ""
-    changed = tx.execute(
+    state = "running " if running else ""
+    update_one(
+        tx,
         f"UPDATE placements SET {assignments}"  # noqa: S608
         f" WHERE placement_id = ? AND case_id = ?{condition}",
         (*values, str(placement), case_id),
-    ).rowcount
-    if changed != 1:
-        state = "running " if running else ""
-        raise LookupError(
-            f"{rec.name} names placement {placement}, not a {state}placement of case {case_id}"
-        )
+        f"{rec.name} names placement {placement}, not a {state}placement of case {case_id}",
+    )
 
 
 @placements.on("PlacementExtended")

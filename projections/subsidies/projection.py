@@ -13,7 +13,7 @@ from events.subsidies import (
     SubsidyClaimRejected,
 )
 from projections.journal import CaseProjection
-from projections.projection import Tx
+from projections.projection import Tx, update_one
 from projections.subsidies.tables import TABLES
 
 subsidy_history = CaseProjection(name="subsidy_history", version=1, tables=TABLES)
@@ -109,14 +109,14 @@ def _change_claim(
     """Change a claim line of this case (one not yet superseded if asked); else stop."""
     case_id = str(rec.meta.case_id)
     condition = " AND superseded_by IS NULL" if not_superseded else ""
-    changed = tx.execute(
+    which = "a claim line not yet superseded" if not_superseded else "a claim line"
+    update_one(
+        tx,
         f"UPDATE subsidy_claims SET {assignments}"  # noqa: S608
         f" WHERE claim_id = ? AND case_id = ?{condition}",
         (*values, str(claim_id), case_id),
-    ).rowcount
-    if changed != 1:
-        which = "a claim line not yet superseded" if not_superseded else "a claim line"
-        raise LookupError(f"{rec.name} names claim {claim_id}, not {which} of case {case_id}")
+        f"{rec.name} names claim {claim_id}, not {which} of case {case_id}",
+    )
 
 
 # A payer's answer on a line that was superseded meanwhile is kept in its history; the line
@@ -269,12 +269,12 @@ def gpmi_signed(tx: Tx, rec: RecordedEvent) -> None:
 
 def _change_gpmi(tx: Tx, rec: RecordedEvent, gpmi: object, column: str, day: str) -> None:
     case_id = str(rec.meta.case_id)
-    changed = tx.execute(
+    update_one(
+        tx,
         f"UPDATE subsidy_gpmis SET {column} = ? WHERE case_id = ? AND gpmi_id = ?",  # noqa: S608
         (day, case_id, str(gpmi)),
-    ).rowcount
-    if changed != 1:
-        raise LookupError(f"{rec.name} names GPMI {gpmi}, which case {case_id} does not have")
+        f"{rec.name} names GPMI {gpmi}, which case {case_id} does not have",
+    )
 
 
 @subsidy_history.on("GpmiExtended")
