@@ -354,6 +354,24 @@ class NatsDatastore:
             raise ProgrammingError(
                 f"JetStream stream {config.name!r} exists but " + "; ".join(problems)
             )
+        await self._await_direct_access(config.name, deadline)
+
+    async def _await_direct_access(self, stream: str, deadline: float) -> None:
+        """Wait until a replica answers direct gets on a just-provisioned stream.
+
+        On a cluster the replicas subscribe to the direct-get subject a moment after the
+        stream is created; a read in that moment fails with 503 (no responders), which
+        callers would take for a missing stream.
+        """
+        delay = 0.01
+        while True:
+            collector = await self._direct(stream, {"last_by_subj": ">"}, batch=False, check=False)
+            if collector.error is None or not collector.error.startswith("503"):
+                return
+            if self.loop.time() + delay > deadline:
+                raise OperationalError(f"Stream {stream!r} does not answer direct gets")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
     async def _stream_info_or_create(self, config: StreamConfig) -> StreamInfo:
         assert config.name is not None
@@ -373,7 +391,9 @@ class NatsDatastore:
         if collector is not None:
             collector.feed(msg)
 
-    async def _direct(self, stream: str, request: dict[str, Any], *, batch: bool) -> _Collector:
+    async def _direct(
+        self, stream: str, request: dict[str, Any], *, batch: bool, check: bool = True
+    ) -> _Collector:
         self._next_token += 1
         token = str(self._next_token)
         collector = _Collector(batch=batch, done=self.loop.create_future())
@@ -389,7 +409,7 @@ class NatsDatastore:
             raise OperationalError(f"Direct get on stream {stream!r} timed out") from None
         finally:
             del self._collectors[token]
-        if collector.error is not None:
+        if check and collector.error is not None:
             if collector.error.startswith("503"):
                 raise OperationalError(f"Stream {stream!r} not found (or no direct access)")
             raise OperationalError(f"Direct get on stream {stream!r} failed: {collector.error}")
