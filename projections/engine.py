@@ -1,21 +1,30 @@
-"""The projection engine: follows the stream from a checkpoint, one transaction per batch."""
+"""The projection engine: follows the stream from each projection's checkpoint.
+
+One read serves every projection of a worker (a :class:`Group`): the stream is read once,
+from the lowest checkpoint, with a pull consumer that delivers into a message callback
+(``services.jsread.read_batches``), and each event is decoded at most once, on first use,
+for all projections that handle it. Each projection keeps its own checkpoint and writes
+its rows and its checkpoint in one transaction per batch, like the eventsourcing library's
+tracking recorder: a checkpoint that does not move forward from the expected position is
+refused and the batch rolls back, so every event changes a read model exactly once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
 
 from nats.aio.client import Client as NATS
 
-from events.codec import decode
+from events.codec import RecordedEvent, decode
 from events.registry import EventRegistry
 from events.subjects import Subjects
 from projections import checkpoints
-from projections.projection import Projection, ProjectionError, Tx
+from projections.projection import Projection, ProjectionError
 from services.db import Database
-from services.jsread import RawMessage, read_filtered
+from services.jsread import RawMessage, read_batches
 
 log = logging.getLogger("doorstroom.projections")
 
@@ -36,14 +45,47 @@ class ReadPlan:
 def read_plan(projection: Projection, known: Sequence[str], subjects: Subjects) -> ReadPlan:
     """Filter by subject where one filter can: every event, or one event name.
 
-    Otherwise read every event and skip undeclared names explicitly (JetStream's direct
-    get takes one filter, and merging several reads is not safe against replica lag).
+    Otherwise read every event and skip undeclared names explicitly (a consumer takes one
+    filter here, and merging several reads is not safe against replica lag).
     """
     if projection.handles >= set(known):
         return ReadPlan(subjects.all_events, precise=True)
     if len(projection.handles) == 1:
         return ReadPlan(subjects.event_type(next(iter(projection.handles))), precise=True)
     return ReadPlan(subjects.all_events, precise=False)
+
+
+@dataclass
+class Batch:
+    """Messages read once for every projection of a worker; each decoded at most once."""
+
+    raws: list[RawMessage]
+    registry: EventRegistry
+    _records: dict[int, RecordedEvent | Exception] = field(default_factory=dict)
+
+    @property
+    def last_seq(self) -> int:
+        return self.raws[-1].seq
+
+    def record(self, index: int, name: str) -> RecordedEvent:
+        """The decoded event at ``index`` (its decode error, raised again for every user)."""
+        found = self._records.get(index)
+        if found is None:
+            try:
+                found = _decoded(self.raws[index], self.registry, name)
+            except Exception as exc:
+                found = exc
+            self._records[index] = found
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+
+def _decoded(raw: RawMessage, registry: EventRegistry, name: str) -> RecordedEvent:
+    rec = decode(raw.data, registry, seq=raw.seq, reveal=False)
+    if rec.name != name:
+        raise ValueError(f"subject {raw.subject} carries a {rec.name} record")
+    return rec
 
 
 class _EventFailedError(Exception):
@@ -53,7 +95,11 @@ class _EventFailedError(Exception):
 
 
 class Runner:
-    """Runs one projection against one read-model database connection."""
+    """One projection against one read-model database connection: its checkpoint and writes.
+
+    ``catch_up`` reads for this projection alone; a :class:`Group` shares one read between
+    several runners and calls ``write`` for each.
+    """
 
     def __init__(
         self,
@@ -88,86 +134,166 @@ class Runner:
 
     async def catch_up(self, stop: asyncio.Event | None = None) -> int:
         """Apply every stored event after the checkpoint; return how many were read."""
+        return await Group([self]).catch_up(stop)
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        """Catch up, then follow: read again on every wake-up or after the bounded wait."""
+        await Group([self]).run(stop, wake)
+
+    def write(self, batch: Batch) -> int:
+        """Apply the batch's events after the checkpoint in one transaction; return how many.
+
+        On a failing event the events before it are committed, then ``ProjectionError``
+        names the projection, the stream sequence and the reason.
+        """
+        if batch.last_seq <= self.position:
+            return 0
+        first = next(i for i, raw in enumerate(batch.raws) if raw.seq > self.position)
+        try:
+            self._write(batch, first, len(batch.raws))
+        except _EventFailedError as failed:
+            # The failed transaction rolled back; the events before the failure still count.
+            if failed.index > first:
+                self._write(batch, first, failed.index)
+            raise ProjectionError(self.key, failed.seq, failed.reason) from failed.__cause__
+        return len(batch.raws) - first
+
+    def _write(self, batch: Batch, first: int, end: int) -> None:
+        """Rows and checkpoint in one transaction: all of ``batch[first:end]`` or nothing."""
+        raws = batch.raws
+        last = raws[end - 1].seq
+        handler_of = self.projection.handler
+        with checkpoints.transaction(self.db) as tx:
+            checkpoints.advance(tx, self.key, self.position, last)
+            for index in range(first, end):
+                raw = raws[index]
+                name = raw.subject.rsplit(".", 1)[-1]
+                handler = handler_of(name)
+                if handler is None:
+                    self._undeclared(raw, index, name)
+                    continue
+                try:
+                    handler(tx, batch.record(index, name))
+                except Exception as exc:
+                    raise _EventFailedError(index, raw.seq, _reason(name, exc)) from exc
+        self.position = last
+
+    def _undeclared(self, raw: RawMessage, index: int, name: str) -> None:
+        if self.plan.precise and self.plan.subject_filter == self.subjects.all_events:
+            reason = (
+                f"{name} is delivered by the subject filter {self.plan.subject_filter} "
+                "but the projection does not declare it"
+            )
+            raise _EventFailedError(index, raw.seq, f"{name}: LookupError: {reason}")
+        self.skipped += 1
+
+
+class Group:
+    """Runners that share one read of the stream (one worker process).
+
+    The read starts after the lowest checkpoint; each runner skips what it already has.
+    SQLite runners write one after the other (one writer per database file); PostgreSQL
+    runners write their transactions side by side in threads.
+    """
+
+    def __init__(self, runners: Sequence[Runner]) -> None:
+        if not runners:
+            raise ValueError("a group needs at least one runner")
+        self.runners = list(runners)
+        first = self.runners[0]
+        self.nc, self.stream, self.registry = first.nc, first.stream, first.registry
+        self.batch_size, self.idle_wait_s = first.batch_size, first.idle_wait_s
+        filters = {r.plan.subject_filter for r in self.runners}
+        self.subject_filter = filters.pop() if len(filters) == 1 else first.subjects.all_events
+        self.parallel = all(r.db.postgres for r in self.runners) and len(self.runners) > 1
+
+    async def install(self) -> None:
+        for runner in self.runners:
+            await runner.install()
+
+    async def catch_up(self, stop: asyncio.Event | None = None) -> int:
+        """Apply every stored event after the checkpoints; return how many were read."""
         count = 0
-        batch: list[RawMessage] = []
-        source = read_filtered(
-            self.nc, self.stream, self.plan.subject_filter, from_seq=self.position + 1
-        )
-        async for raw in source:
-            batch.append(raw)
-            if len(batch) >= self.batch_size:
-                count += await self._commit(batch)
-                batch = []
-                if stop is not None and stop.is_set():
-                    return count
-        if batch:
-            count += await self._commit(batch)
+        start = min(r.position for r in self.runners) + 1
+        async for batch in self._read(start):
+            count += len(batch.raws)
+            await self._write(batch)
+            if stop is not None and stop.is_set():
+                break
         return count
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         """Catch up, then follow: read again on every wake-up or after the bounded wait."""
-        await self.install()
-        log.info("%s: starting at stream sequence %d", self.key, self.position)
+        for runner in self.runners:
+            await runner.install()
+            log.info("%s: starting at stream sequence %d", runner.key, runner.position)
         while not stop.is_set():
             wake.clear()
             try:
                 if await self.catch_up(stop):
-                    log.info("%s: at stream sequence %d", self.key, self.position)
+                    for runner in self.runners:
+                        log.info("%s: at stream sequence %d", runner.key, runner.position)
             except checkpoints.CheckpointError as refused:
-                log.warning("%s: %s; resuming from the stored checkpoint", self.key, refused)
-                await self.install()
+                log.warning("%s; resuming from the stored checkpoints", refused)
+                for runner in self.runners:
+                    await runner.install()
                 continue
             await _first_of(wake, stop, timeout=self.idle_wait_s)
-        log.info("%s: stopped at stream sequence %d", self.key, self.position)
+        for runner in self.runners:
+            log.info("%s: stopped at stream sequence %d", runner.key, runner.position)
 
-    async def _commit(self, batch: list[RawMessage]) -> int:
+    async def _read(self, start: int) -> AsyncIterator[Batch]:
+        """Batches of the stream from ``start``, the next one read while one is written."""
+        queue: asyncio.Queue[Batch | BaseException | None] = asyncio.Queue(maxsize=1)
+
+        async def produce() -> None:
+            try:
+                async for raws in read_batches(
+                    self.nc, self.stream, self.subject_filter, from_seq=start, batch=self.batch_size
+                ):
+                    await queue.put(Batch(raws, self.registry))
+                await queue.put(None)
+            except BaseException as exc:
+                await queue.put(exc)
+
+        producer = asyncio.create_task(produce())
         try:
-            await asyncio.to_thread(self._apply, batch)
+            while (item := await queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
         finally:
-            if self.progress is not None:
-                self.progress(self.key, self.position)
-        return len(batch)
+            producer.cancel()
+            await asyncio.gather(producer, return_exceptions=True)
 
-    def _apply(self, batch: list[RawMessage]) -> None:
+    async def _write(self, batch: Batch) -> None:
+        """Each runner's transaction for the batch; the first error after all have written."""
+        if self.parallel:
+            results = await asyncio.gather(
+                *(asyncio.to_thread(r.write, batch) for r in self.runners), return_exceptions=True
+            )
+            errors = [r for r in results if isinstance(r, BaseException)]
+        else:
+            errors = await asyncio.to_thread(_write_each, self.runners, batch)
+        for runner in self.runners:
+            if runner.progress is not None:
+                runner.progress(runner.key, runner.position)
+        if errors:
+            raise errors[0]
+
+
+def _write_each(runners: Sequence[Runner], batch: Batch) -> list[BaseException]:
+    errors: list[BaseException] = []
+    for runner in runners:
         try:
-            self._write(batch)
-        except _EventFailedError as failed:
-            # The failed transaction rolled back; the events before the failure still count.
-            if failed.index:
-                self._write(batch[: failed.index])
-            raise ProjectionError(self.key, failed.seq, failed.reason) from failed.__cause__
-
-    def _write(self, batch: Sequence[RawMessage]) -> None:
-        """Rows and checkpoint in one transaction: all of the batch or nothing."""
-        last = batch[-1].seq
-        with checkpoints.transaction(self.db) as tx:
-            checkpoints.advance(tx, self.key, self.position, last)
-            for index, raw in enumerate(batch):
-                try:
-                    self._apply_one(tx, raw)
-                except Exception as exc:
-                    raise _EventFailedError(index, raw.seq, _reason(raw, exc)) from exc
-        self.position = last
-
-    def _apply_one(self, tx: Tx, raw: RawMessage) -> None:
-        name = raw.subject.rsplit(".", 1)[-1]
-        handler = self.projection.handler(name)
-        if handler is None:
-            if self.plan.precise:
-                raise LookupError(
-                    f"{name} is delivered by the subject filter {self.plan.subject_filter} "
-                    "but the projection does not declare it"
-                )
-            self.skipped += 1
-            return
-        rec = decode(raw.data, self.registry, seq=raw.seq, reveal=False)
-        if rec.name != name:
-            raise ValueError(f"subject {raw.subject} carries a {rec.name} record")
-        handler(tx, rec)
+            runner.write(batch)
+        except Exception as exc:
+            errors.append(exc)
+    return errors
 
 
-def _reason(raw: RawMessage, exc: Exception) -> str:
-    return f"{raw.subject.rsplit('.', 1)[-1]}: {type(exc).__name__}: {exc}"
+def _reason(name: str, exc: Exception) -> str:
+    return f"{name}: {type(exc).__name__}: {exc}"
 
 
 async def _first_of(*events: asyncio.Event, timeout: float) -> None:
