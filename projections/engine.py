@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
+import psycopg
 from nats.aio.client import Client as NATS
 
 from events.codec import RecordedEvent, decode
 from events.registry import EventRegistry
 from events.subjects import Subjects
 from projections import checkpoints
-from projections.projection import Projection, ProjectionError
+from projections.projection import Projection, ProjectionError, Tx
 from services.db import Database
 from services.jsread import RawMessage, read_batches
 
@@ -159,23 +162,41 @@ class Runner:
         return len(batch.raws) - first
 
     def _write(self, batch: Batch, first: int, end: int) -> None:
-        """Rows and checkpoint in one transaction: all of ``batch[first:end]`` or nothing."""
+        """Rows and checkpoint in one transaction: all of ``batch[first:end]`` or nothing.
+
+        On PostgreSQL the statements go through psycopg's pipeline mode, which does not wait
+        for each answer. An error there can surface at a later statement, so a failed
+        pipelined batch is written again statement by statement to name the exact event.
+        """
+        if self.db.postgres:
+            try:
+                self._transaction(batch, first, end, pipelined=True)
+            except checkpoints.CheckpointError:
+                raise
+            except Exception:
+                log.debug("%s: pipelined batch failed; writing it again plainly", self.key)
+            else:
+                return
+        self._transaction(batch, first, end, pipelined=False)
+
+    def _transaction(self, batch: Batch, first: int, end: int, *, pipelined: bool) -> None:
         raws = batch.raws
         last = raws[end - 1].seq
         handler_of = self.projection.handler
-        with checkpoints.transaction(self.db) as tx:
-            checkpoints.advance(tx, self.key, self.position, last)
-            for index in range(first, end):
-                raw = raws[index]
-                name = raw.subject.rsplit(".", 1)[-1]
-                handler = handler_of(name)
-                if handler is None:
-                    self._undeclared(raw, index, name)
-                    continue
-                try:
-                    handler(tx, batch.record(index, name))
-                except Exception as exc:
-                    raise _EventFailedError(index, raw.seq, _reason(name, exc)) from exc
+        with checkpoints.transaction(self.db) as db:
+            checkpoints.advance(db, self.key, self.position, last)
+            with _statements(db, pipelined=pipelined) as tx:
+                for index in range(first, end):
+                    raw = raws[index]
+                    name = raw.subject.rsplit(".", 1)[-1]
+                    handler = handler_of(name)
+                    if handler is None:
+                        self._undeclared(raw, index, name)
+                        continue
+                    try:
+                        handler(tx, batch.record(index, name))
+                    except Exception as exc:
+                        raise _EventFailedError(index, raw.seq, _reason(name, exc)) from exc
         self.position = last
 
     def _undeclared(self, raw: RawMessage, index: int, name: str) -> None:
@@ -186,6 +207,47 @@ class Runner:
             )
             raise _EventFailedError(index, raw.seq, f"{name}: LookupError: {reason}")
         self.skipped += 1
+
+
+@contextmanager
+def _statements(db: Database, *, pipelined: bool) -> Iterator[Tx]:
+    """The transaction handlers write into: the connection, or a PostgreSQL pipeline."""
+    if not pipelined:
+        yield db
+        return
+    with db.conn.pipeline() as pipeline:
+        yield _PipelinedTx(db, pipeline)
+
+
+@dataclass(slots=True)
+class _PipelinedTx:
+    """Sends statements without waiting; waits only when a handler reads an answer."""
+
+    db: Database
+    pipeline: psycopg.Pipeline
+    postgres: bool = True
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> _Answer:
+        return _Answer(self.db.execute(statement, params), self.pipeline)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A cursor whose row count waits for the pipeline (fetching waits by itself)."""
+
+    cursor: psycopg.Cursor[Any]
+    pipeline: psycopg.Pipeline
+
+    @property
+    def rowcount(self) -> int:
+        self.pipeline.sync()
+        return self.cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self.cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self.cursor.fetchall()
 
 
 class Group:
