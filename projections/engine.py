@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -306,22 +306,25 @@ class Group:
 
     async def _read(self, start: int) -> AsyncIterator[Batch]:
         """Batches of the stream from ``start``, the next one read while one is written."""
-        queue: asyncio.Queue[Batch | BaseException | None] = asyncio.Queue(maxsize=1)
+        queue: asyncio.Queue[Batch | Exception | None] = asyncio.Queue(maxsize=1)
 
         async def produce() -> None:
+            reader = read_batches(
+                self.nc, self.stream, self.subject_filter, from_seq=start, batch=self.batch_size
+            )
             try:
-                async for raws in read_batches(
-                    self.nc, self.stream, self.subject_filter, from_seq=start, batch=self.batch_size
-                ):
-                    await queue.put(Batch(raws, self.registry))
-                await queue.put(None)
-            except BaseException as exc:
+                async with aclosing(reader) as raws_of:
+                    async for raws in raws_of:
+                        await queue.put(Batch(raws, self.registry))
+            except Exception as exc:
                 await queue.put(exc)
+            else:
+                await queue.put(None)
 
         producer = asyncio.create_task(produce())
         try:
             while (item := await queue.get()) is not None:
-                if isinstance(item, BaseException):
+                if isinstance(item, Exception):
                     raise item
                 yield item
         finally:

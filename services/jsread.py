@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 
 import orjson
@@ -201,7 +201,7 @@ async def read_batches(
     from_seq: int = 1,
     batch: int = PULL_BATCH,
     ahead: int = PULL_AHEAD,
-) -> AsyncIterator[list[RawMessage]]:
+) -> AsyncGenerator[list[RawMessage], None]:
     """Every message matching ``subject_filter`` from ``from_seq`` on, in batches, to the end.
 
     An ephemeral pull consumer (no acks, in memory) delivers into a message callback: no
