@@ -164,28 +164,29 @@ class Runner:
     def _write(self, batch: Batch, first: int, end: int) -> None:
         """Rows and checkpoint in one transaction: all of ``batch[first:end]`` or nothing.
 
-        On PostgreSQL the statements go through psycopg's pipeline mode, which does not wait
-        for each answer. An error there can surface at a later statement, so a failed
-        pipelined batch is written again statement by statement to name the exact event.
+        The fast way defers the statements handlers mark with ``write_later`` into one
+        ``executemany`` per statement, and on PostgreSQL sends statements in psycopg's
+        pipeline mode, which waits for an answer only when a handler reads one. An error
+        can then surface at a later statement, so a batch that fails the fast way is written
+        again statement by statement, which names the exact event.
         """
-        if self.db.postgres:
-            try:
-                self._transaction(batch, first, end, pipelined=True)
-            except checkpoints.CheckpointError:
-                raise
-            except Exception:
-                log.debug("%s: pipelined batch failed; writing it again plainly", self.key)
-            else:
-                return
-        self._transaction(batch, first, end, pipelined=False)
+        try:
+            self._transaction(batch, first, end, fast=True)
+        except checkpoints.CheckpointError:
+            raise
+        except Exception:
+            log.debug("%s: batch failed the fast way; writing it again plainly", self.key)
+        else:
+            return
+        self._transaction(batch, first, end, fast=False)
 
-    def _transaction(self, batch: Batch, first: int, end: int, *, pipelined: bool) -> None:
+    def _transaction(self, batch: Batch, first: int, end: int, *, fast: bool) -> None:
         raws = batch.raws
         last = raws[end - 1].seq
         handler_of = self.projection.handler
         with checkpoints.transaction(self.db) as db:
             checkpoints.advance(db, self.key, self.position, last)
-            with _statements(db, pipelined=pipelined) as tx:
+            with _statements(db, fast=fast) as tx:
                 for index in range(first, end):
                     raw = raws[index]
                     name = raw.subject.rsplit(".", 1)[-1]
@@ -210,25 +211,51 @@ class Runner:
 
 
 @contextmanager
-def _statements(db: Database, *, pipelined: bool) -> Iterator[Tx]:
-    """The transaction handlers write into: the connection, or a PostgreSQL pipeline."""
-    if not pipelined:
+def _statements(db: Database, *, fast: bool) -> Iterator[Tx]:
+    """The transaction handlers write into: the connection, or a :class:`_BatchTx`."""
+    if not fast:
         yield db
-        return
-    with db.conn.pipeline() as pipeline:
-        yield _PipelinedTx(db, pipeline)
+    elif db.postgres:
+        with db.conn.pipeline() as pipeline:
+            tx = _BatchTx(db, pipeline)
+            yield tx
+            tx.flush()
+    else:
+        tx = _BatchTx(db, None)
+        yield tx
+        tx.flush()
 
 
 @dataclass(slots=True)
-class _PipelinedTx:
-    """Sends statements without waiting; waits only when a handler reads an answer."""
+class _BatchTx:
+    """Runs deferred statements as one ``executemany`` each before any other statement.
+
+    Deferred rows keep their order among themselves; statements of different text may run
+    in another order than deferred, which ``write_later`` allows. On PostgreSQL everything
+    goes through the pipeline, which waits only when a handler reads an answer.
+    """
 
     db: Database
-    pipeline: psycopg.Pipeline
-    postgres: bool = True
+    pipeline: psycopg.Pipeline | None
+    postgres: bool = False
+    _later: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
 
-    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> _Answer:
-        return _Answer(self.db.execute(statement, params), self.pipeline)
+    def __post_init__(self) -> None:
+        self.postgres = self.db.postgres
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        if self._later:
+            self.flush()
+        cursor = self.db.execute(statement, params)
+        return cursor if self.pipeline is None else _Answer(cursor, self.pipeline)
+
+    def defer(self, statement: str, params: tuple[Any, ...]) -> None:
+        self._later.setdefault(statement, []).append(params)
+
+    def flush(self) -> None:
+        later, self._later = self._later, {}
+        for statement, rows in later.items():
+            self.db.conn.executemany(self.db.sql(statement), rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from events.case import EventRetracted
 from events.codec import RecordedEvent
 from events.envelope import EventMeta
 from events.registry import registry
-from projections.projection import Handler, Projection, Table, Tx
+from projections.projection import Handler, Projection, Table, Tx, write_later
 
 RETRACTED = "EventRetracted"
 
@@ -135,7 +135,8 @@ class CaseProjection(Projection):
         # One serialiser call each (pydantic's JSON, as compact as orjson's): this runs for
         # every event a journalled read model handles.
         public = rec.event.model_dump_json(exclude=set(rec.event.personal_fields()))
-        tx.execute(
+        write_later(
+            tx,
             f"INSERT INTO {self.journal.name} (seq, case_id, event_id, stored_type,"  # noqa: S608
             " case_version, hash, meta, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
