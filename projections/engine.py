@@ -70,6 +70,16 @@ class Batch:
     def last_seq(self) -> int:
         return self.raws[-1].seq
 
+    def decode_all(self, names: frozenset[str]) -> None:
+        """Decode every message of one of ``names`` now (errors kept for the projections)."""
+        for index, raw in enumerate(self.raws):
+            name = raw.subject.rsplit(".", 1)[-1]
+            if name in names and index not in self._records:
+                try:
+                    self._records[index] = _decoded(raw, self.registry, name)
+                except Exception as exc:
+                    self._records[index] = exc
+
     def record(self, index: int, name: str) -> RecordedEvent:
         """The decoded event at ``index`` (its decode error, raised again for every user)."""
         found = self._records.get(index)
@@ -295,6 +305,7 @@ class Group:
         filters = {r.plan.subject_filter for r in self.runners}
         self.subject_filter = filters.pop() if len(filters) == 1 else first.subjects.all_events
         self.parallel = all(r.db.postgres for r in self.runners) and len(self.runners) > 1
+        self.handled = frozenset().union(*(r.projection.handles for r in self.runners))
 
     async def install(self) -> None:
         for runner in self.runners:
@@ -342,7 +353,11 @@ class Group:
             try:
                 async with aclosing(reader) as raws_of:
                     async for raws in raws_of:
-                        await queue.put(Batch(raws, self.registry))
+                        batch = Batch(raws, self.registry)
+                        # Decoding here overlaps with the writer thread's SQL (SQLite and
+                        # psycopg release the GIL while the database works).
+                        batch.decode_all(self.handled)
+                        await queue.put(batch)
             except Exception as exc:
                 await queue.put(exc)
             else:
