@@ -61,6 +61,25 @@ def query(db: Database, statement: str, params: tuple[Any, ...] = ()) -> list[tu
             db.conn.commit()
 
 
+def ensure_meta(db: Database) -> None:
+    """The checkpoint and table-ownership tables, created if missing."""
+    with transaction(db):
+        if db.postgres:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (INSTALL_LOCK,))
+        for statement in META_DDL:
+            db.execute(statement)
+
+
+def set_position(tx: Database, name: str, position: int) -> None:
+    """Store ``position`` as the checkpoint of ``name`` whatever it was (a rebuild's swap)."""
+    tx.execute(
+        "INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET position = excluded.position,"
+        " updated_at = excluded.updated_at",
+        (name, position, _now()),
+    )
+
+
 def install(db: Database, projection: Projection) -> int:
     """Create the projection's tables and checkpoint (idempotent); return its position.
 

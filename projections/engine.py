@@ -1,21 +1,33 @@
-"""The projection engine: follows the stream from a checkpoint, one transaction per batch."""
+"""The projection engine: follows the stream from each projection's checkpoint.
+
+One read serves every projection of a worker (a :class:`Group`): the stream is read once,
+from the lowest checkpoint, with a pull consumer that delivers into a message callback
+(``services.jsread.read_batches``), and each event is decoded at most once, on first use,
+for all projections that handle it. Each projection keeps its own checkpoint and writes
+its rows and its checkpoint in one transaction per batch, like the eventsourcing library's
+tracking recorder: a checkpoint that does not move forward from the expected position is
+refused and the batch rolls back, so every event changes a read model exactly once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import aclosing, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
+import psycopg
 from nats.aio.client import Client as NATS
 
-from events.codec import decode
+from events.codec import RecordedEvent, decode
 from events.registry import EventRegistry
 from events.subjects import Subjects
 from projections import checkpoints
 from projections.projection import Projection, ProjectionError, Tx
 from services.db import Database
-from services.jsread import RawMessage, read_filtered
+from services.jsread import RawMessage, read_batches
 
 log = logging.getLogger("doorstroom.projections")
 
@@ -36,14 +48,57 @@ class ReadPlan:
 def read_plan(projection: Projection, known: Sequence[str], subjects: Subjects) -> ReadPlan:
     """Filter by subject where one filter can: every event, or one event name.
 
-    Otherwise read every event and skip undeclared names explicitly (JetStream's direct
-    get takes one filter, and merging several reads is not safe against replica lag).
+    Otherwise read every event and skip undeclared names explicitly (a consumer takes one
+    filter here, and merging several reads is not safe against replica lag).
     """
     if projection.handles >= set(known):
         return ReadPlan(subjects.all_events, precise=True)
     if len(projection.handles) == 1:
         return ReadPlan(subjects.event_type(next(iter(projection.handles))), precise=True)
     return ReadPlan(subjects.all_events, precise=False)
+
+
+@dataclass
+class Batch:
+    """Messages read once for every projection of a worker; each decoded at most once."""
+
+    raws: list[RawMessage]
+    registry: EventRegistry
+    _records: dict[int, RecordedEvent | Exception] = field(default_factory=dict)
+
+    @property
+    def last_seq(self) -> int:
+        return self.raws[-1].seq
+
+    def decode_all(self, names: frozenset[str]) -> None:
+        """Decode every message of one of ``names`` now (errors kept for the projections)."""
+        for index, raw in enumerate(self.raws):
+            name = raw.subject.rsplit(".", 1)[-1]
+            if name in names and index not in self._records:
+                try:
+                    self._records[index] = _decoded(raw, self.registry, name)
+                except Exception as exc:
+                    self._records[index] = exc
+
+    def record(self, index: int, name: str) -> RecordedEvent:
+        """The decoded event at ``index`` (its decode error, raised again for every user)."""
+        found = self._records.get(index)
+        if found is None:
+            try:
+                found = _decoded(self.raws[index], self.registry, name)
+            except Exception as exc:
+                found = exc
+            self._records[index] = found
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+
+def _decoded(raw: RawMessage, registry: EventRegistry, name: str) -> RecordedEvent:
+    rec = decode(raw.data, registry, seq=raw.seq, reveal=False)
+    if rec.name != name:
+        raise ValueError(f"subject {raw.subject} carries a {rec.name} record")
+    return rec
 
 
 class _EventFailedError(Exception):
@@ -53,7 +108,11 @@ class _EventFailedError(Exception):
 
 
 class Runner:
-    """Runs one projection against one read-model database connection."""
+    """One projection against one read-model database connection: its checkpoint and writes.
+
+    ``catch_up`` reads for this projection alone; a :class:`Group` shares one read between
+    several runners and calls ``write`` for each.
+    """
 
     def __init__(
         self,
@@ -88,86 +147,260 @@ class Runner:
 
     async def catch_up(self, stop: asyncio.Event | None = None) -> int:
         """Apply every stored event after the checkpoint; return how many were read."""
+        return await Group([self]).catch_up(stop)
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
+        """Catch up, then follow: read again on every wake-up or after the bounded wait."""
+        await Group([self]).run(stop, wake)
+
+    def write(self, batch: Batch) -> int:
+        """Apply the batch's events after the checkpoint in one transaction; return how many.
+
+        On a failing event the events before it are committed, then ``ProjectionError``
+        names the projection, the stream sequence and the reason.
+        """
+        if batch.last_seq <= self.position:
+            return 0
+        first = next(i for i, raw in enumerate(batch.raws) if raw.seq > self.position)
+        try:
+            self._write(batch, first, len(batch.raws))
+        except _EventFailedError as failed:
+            # The failed transaction rolled back; the events before the failure still count.
+            if failed.index > first:
+                self._write(batch, first, failed.index)
+            raise ProjectionError(self.key, failed.seq, failed.reason) from failed.__cause__
+        return len(batch.raws) - first
+
+    def _write(self, batch: Batch, first: int, end: int) -> None:
+        """Rows and checkpoint in one transaction: all of ``batch[first:end]`` or nothing.
+
+        The fast way defers the statements handlers mark with ``write_later`` into one
+        ``executemany`` per statement, and on PostgreSQL sends statements in psycopg's
+        pipeline mode, which waits for an answer only when a handler reads one. An error
+        can then surface at a later statement, so a batch that fails the fast way is written
+        again statement by statement, which names the exact event.
+        """
+        try:
+            self._transaction(batch, first, end, fast=True)
+        except checkpoints.CheckpointError:
+            raise
+        except Exception:
+            log.debug("%s: batch failed the fast way; writing it again plainly", self.key)
+        else:
+            return
+        self._transaction(batch, first, end, fast=False)
+
+    def _transaction(self, batch: Batch, first: int, end: int, *, fast: bool) -> None:
+        raws = batch.raws
+        last = raws[end - 1].seq
+        handler_of = self.projection.handler
+        with checkpoints.transaction(self.db) as db:
+            checkpoints.advance(db, self.key, self.position, last)
+            with _statements(db, fast=fast) as tx:
+                for index in range(first, end):
+                    raw = raws[index]
+                    name = raw.subject.rsplit(".", 1)[-1]
+                    handler = handler_of(name)
+                    if handler is None:
+                        self._undeclared(raw, index, name)
+                        continue
+                    try:
+                        handler(tx, batch.record(index, name))
+                    except Exception as exc:
+                        raise _EventFailedError(index, raw.seq, _reason(name, exc)) from exc
+        self.position = last
+
+    def _undeclared(self, raw: RawMessage, index: int, name: str) -> None:
+        if self.plan.precise and self.plan.subject_filter == self.subjects.all_events:
+            reason = (
+                f"{name} is delivered by the subject filter {self.plan.subject_filter} "
+                "but the projection does not declare it"
+            )
+            raise _EventFailedError(index, raw.seq, f"{name}: LookupError: {reason}")
+        self.skipped += 1
+
+
+@contextmanager
+def _statements(db: Database, *, fast: bool) -> Iterator[Tx]:
+    """The transaction handlers write into: the connection, or a :class:`_BatchTx`."""
+    if not fast:
+        yield db
+    elif db.postgres:
+        with db.conn.pipeline() as pipeline:
+            tx = _BatchTx(db, pipeline)
+            yield tx
+            tx.flush()
+    else:
+        tx = _BatchTx(db, None)
+        yield tx
+        tx.flush()
+
+
+@dataclass(slots=True)
+class _BatchTx:
+    """Runs deferred statements as one ``executemany`` each before any other statement.
+
+    Deferred rows keep their order among themselves; statements of different text may run
+    in another order than deferred, which ``write_later`` allows. On PostgreSQL everything
+    goes through the pipeline, which waits only when a handler reads an answer.
+    """
+
+    db: Database
+    pipeline: psycopg.Pipeline | None
+    postgres: bool = False
+    _later: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.postgres = self.db.postgres
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        if self._later:
+            self.flush()
+        cursor = self.db.execute(statement, params)
+        return cursor if self.pipeline is None else _Answer(cursor, self.pipeline)
+
+    def defer(self, statement: str, params: tuple[Any, ...]) -> None:
+        self._later.setdefault(statement, []).append(params)
+
+    def flush(self) -> None:
+        later, self._later = self._later, {}
+        for statement, rows in later.items():
+            self.db.conn.executemany(self.db.sql(statement), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A cursor whose row count waits for the pipeline (fetching waits by itself)."""
+
+    cursor: psycopg.Cursor[Any]
+    pipeline: psycopg.Pipeline
+
+    @property
+    def rowcount(self) -> int:
+        self.pipeline.sync()
+        return self.cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self.cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self.cursor.fetchall()
+
+
+class Group:
+    """Runners that share one read of the stream (one worker process).
+
+    The read starts after the lowest checkpoint; each runner skips what it already has.
+    SQLite runners write one after the other (one writer per database file); PostgreSQL
+    runners write their transactions side by side in threads.
+    """
+
+    def __init__(self, runners: Sequence[Runner]) -> None:
+        if not runners:
+            raise ValueError("a group needs at least one runner")
+        self.runners = list(runners)
+        first = self.runners[0]
+        self.nc, self.stream, self.registry = first.nc, first.stream, first.registry
+        self.batch_size, self.idle_wait_s = first.batch_size, first.idle_wait_s
+        filters = {r.plan.subject_filter for r in self.runners}
+        self.subject_filter = filters.pop() if len(filters) == 1 else first.subjects.all_events
+        self.parallel = all(r.db.postgres for r in self.runners) and len(self.runners) > 1
+        self.handled = frozenset().union(*(r.projection.handles for r in self.runners))
+
+    async def install(self) -> None:
+        for runner in self.runners:
+            await runner.install()
+
+    async def catch_up(self, stop: asyncio.Event | None = None) -> int:
+        """Apply every stored event after the checkpoints; return how many were read."""
         count = 0
-        batch: list[RawMessage] = []
-        source = read_filtered(
-            self.nc, self.stream, self.plan.subject_filter, from_seq=self.position + 1
-        )
-        async for raw in source:
-            batch.append(raw)
-            if len(batch) >= self.batch_size:
-                count += await self._commit(batch)
-                batch = []
-                if stop is not None and stop.is_set():
-                    return count
-        if batch:
-            count += await self._commit(batch)
+        start = min(r.position for r in self.runners) + 1
+        async for batch in self._read(start):
+            count += len(batch.raws)
+            await self._write(batch)
+            if stop is not None and stop.is_set():
+                break
         return count
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         """Catch up, then follow: read again on every wake-up or after the bounded wait."""
-        await self.install()
-        log.info("%s: starting at stream sequence %d", self.key, self.position)
+        for runner in self.runners:
+            await runner.install()
+            log.info("%s: starting at stream sequence %d", runner.key, runner.position)
         while not stop.is_set():
             wake.clear()
             try:
                 if await self.catch_up(stop):
-                    log.info("%s: at stream sequence %d", self.key, self.position)
+                    for runner in self.runners:
+                        log.info("%s: at stream sequence %d", runner.key, runner.position)
             except checkpoints.CheckpointError as refused:
-                log.warning("%s: %s; resuming from the stored checkpoint", self.key, refused)
-                await self.install()
+                log.warning("%s; resuming from the stored checkpoints", refused)
+                for runner in self.runners:
+                    await runner.install()
                 continue
             await _first_of(wake, stop, timeout=self.idle_wait_s)
-        log.info("%s: stopped at stream sequence %d", self.key, self.position)
+        for runner in self.runners:
+            log.info("%s: stopped at stream sequence %d", runner.key, runner.position)
 
-    async def _commit(self, batch: list[RawMessage]) -> int:
+    async def _read(self, start: int) -> AsyncIterator[Batch]:
+        """Batches of the stream from ``start``, the next one read while one is written."""
+        queue: asyncio.Queue[Batch | Exception | None] = asyncio.Queue(maxsize=1)
+
+        async def produce() -> None:
+            reader = read_batches(
+                self.nc, self.stream, self.subject_filter, from_seq=start, batch=self.batch_size
+            )
+            try:
+                async with aclosing(reader) as raws_of:
+                    async for raws in raws_of:
+                        batch = Batch(raws, self.registry)
+                        # Decoding here overlaps with the writer thread's SQL (SQLite and
+                        # psycopg release the GIL while the database works).
+                        batch.decode_all(self.handled)
+                        await queue.put(batch)
+            except Exception as exc:
+                await queue.put(exc)
+            else:
+                await queue.put(None)
+
+        producer = asyncio.create_task(produce())
         try:
-            await asyncio.to_thread(self._apply, batch)
+            while (item := await queue.get()) is not None:
+                if isinstance(item, Exception):
+                    raise item
+                yield item
         finally:
-            if self.progress is not None:
-                self.progress(self.key, self.position)
-        return len(batch)
+            producer.cancel()
+            await asyncio.gather(producer, return_exceptions=True)
 
-    def _apply(self, batch: list[RawMessage]) -> None:
+    async def _write(self, batch: Batch) -> None:
+        """Each runner's transaction for the batch; the first error after all have written."""
+        if self.parallel:
+            results = await asyncio.gather(
+                *(asyncio.to_thread(r.write, batch) for r in self.runners), return_exceptions=True
+            )
+            errors = [r for r in results if isinstance(r, BaseException)]
+        else:
+            errors = await asyncio.to_thread(_write_each, self.runners, batch)
+        for runner in self.runners:
+            if runner.progress is not None:
+                runner.progress(runner.key, runner.position)
+        if errors:
+            raise errors[0]
+
+
+def _write_each(runners: Sequence[Runner], batch: Batch) -> list[BaseException]:
+    errors: list[BaseException] = []
+    for runner in runners:
         try:
-            self._write(batch)
-        except _EventFailedError as failed:
-            # The failed transaction rolled back; the events before the failure still count.
-            if failed.index:
-                self._write(batch[: failed.index])
-            raise ProjectionError(self.key, failed.seq, failed.reason) from failed.__cause__
-
-    def _write(self, batch: Sequence[RawMessage]) -> None:
-        """Rows and checkpoint in one transaction: all of the batch or nothing."""
-        last = batch[-1].seq
-        with checkpoints.transaction(self.db) as tx:
-            checkpoints.advance(tx, self.key, self.position, last)
-            for index, raw in enumerate(batch):
-                try:
-                    self._apply_one(tx, raw)
-                except Exception as exc:
-                    raise _EventFailedError(index, raw.seq, _reason(raw, exc)) from exc
-        self.position = last
-
-    def _apply_one(self, tx: Tx, raw: RawMessage) -> None:
-        name = raw.subject.rsplit(".", 1)[-1]
-        handler = self.projection.handler(name)
-        if handler is None:
-            if self.plan.precise:
-                raise LookupError(
-                    f"{name} is delivered by the subject filter {self.plan.subject_filter} "
-                    "but the projection does not declare it"
-                )
-            self.skipped += 1
-            return
-        rec = decode(raw.data, self.registry, seq=raw.seq, reveal=False)
-        if rec.name != name:
-            raise ValueError(f"subject {raw.subject} carries a {rec.name} record")
-        handler(tx, rec)
+            runner.write(batch)
+        except Exception as exc:
+            errors.append(exc)
+    return errors
 
 
-def _reason(raw: RawMessage, exc: Exception) -> str:
-    return f"{raw.subject.rsplit('.', 1)[-1]}: {type(exc).__name__}: {exc}"
+def _reason(name: str, exc: Exception) -> str:
+    return f"{name}: {type(exc).__name__}: {exc}"
 
 
 async def _first_of(*events: asyncio.Event, timeout: float) -> None:

@@ -20,6 +20,22 @@ class Tx(Protocol):
 Handler = Callable[[Tx, RecordedEvent], None]
 
 
+def write_later(tx: Tx, statement: str, params: tuple[Any, ...]) -> None:
+    """A write whose result no handler reads, that the engine may batch (``executemany``).
+
+    It still runs before any later ``tx.execute`` of the transaction and before the commit,
+    and in order with the other ``write_later`` rows of the same statement text; only its
+    order against deferred writes of other statements may change, so use it for inserts
+    and upserts that no other deferred statement of the projection touches. A transaction
+    without ``defer`` (tests, the benchmark's timing wrapper) runs it at once.
+    """
+    defer = getattr(tx, "defer", None)
+    if defer is None:
+        tx.execute(statement, params)
+    else:
+        defer(statement, params)
+
+
 def update_one(tx: Tx, statement: str, params: tuple[Any, ...], missing: str) -> None:
     """An UPDATE that must change exactly one row: the event names something the case has.
 

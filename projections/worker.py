@@ -12,7 +12,7 @@ from nats.aio.client import Client as NATS
 from events.registry import EventRegistry
 from events.subjects import Subjects
 from projections import checkpoints
-from projections.engine import BATCH_SIZE, IDLE_WAIT_S, Progress, Runner
+from projections.engine import BATCH_SIZE, IDLE_WAIT_S, Group, Progress, Runner
 from projections.projection import Projection
 from projections.wakeup import WakeUp
 from services.db import Database
@@ -44,46 +44,40 @@ async def run_projections(
     idle_wait_s: float = IDLE_WAIT_S,
     progress: Progress | None = None,
 ) -> None:
-    """Run each projection on its own connection and checkpoint until ``stop`` is set.
+    """Run the projections from one shared read, each on its own connection and checkpoint,
+    until ``stop`` is set.
 
-    One failing projection sets ``stop`` so the others finish their batch, then its
-    ``ProjectionError`` is raised: a worker never runs on with a projection stopped inside.
+    A failing projection stops the worker once the others have written the batch in hand,
+    with its ``ProjectionError``: a worker never runs on with a projection stopped inside.
     """
     subjects = Subjects(settings.subject_prefix)
     dbs = [Database.connect(settings.db_url) for _ in projections]
     try:
         async with WakeUp(nc.jetstream(), subjects.all_events, settings.stream) as wake:
-            runners = [
-                Runner(
-                    p,
-                    db,
-                    nc,
-                    stream=settings.stream,
-                    subjects=subjects,
-                    registry=registry,
-                    batch_size=batch_size,
-                    idle_wait_s=idle_wait_s,
-                    progress=progress,
-                )
-                for p, db in zip(projections, dbs, strict=True)
-            ]
-
-            async def one(runner: Runner) -> None:
-                try:
-                    await runner.run(stop, wake.listener())
-                except BaseException:
-                    stop.set()
-                    raise
-
-            results = await asyncio.gather(*(one(r) for r in runners), return_exceptions=True)
+            group = Group(
+                [
+                    Runner(
+                        p,
+                        db,
+                        nc,
+                        stream=settings.stream,
+                        subjects=subjects,
+                        registry=registry,
+                        batch_size=batch_size,
+                        idle_wait_s=idle_wait_s,
+                        progress=progress,
+                    )
+                    for p, db in zip(projections, dbs, strict=True)
+                ]
+            )
+            try:
+                await group.run(stop, wake.listener())
+            except BaseException:
+                stop.set()
+                raise
     finally:
         for db in dbs:
             db.close()
-    errors = [r for r in results if isinstance(r, BaseException)]
-    for error in errors[1:]:
-        log.error("%s", error)
-    if errors:
-        raise errors[0]
 
 
 async def statuses(nc: NATS, settings: Settings, projections: Sequence[Projection]) -> list[Status]:

@@ -314,17 +314,31 @@ def bench_store(
 
 @bench_app.command("projections")
 def bench_projections(
-    events: Annotated[int, typer.Option(help="Events in the stream.")] = 100_000,
+    events: Annotated[int, typer.Option(help="Events in the stream.")] = 200_000,
     batch_size: Annotated[
-        int, typer.Option(min=1, max=10_000, help="Events per transaction.")
+        int, typer.Option(min=1, max=10_000, help="Events per read and per breakdown batch.")
     ] = 1000,
+    rebuild_batch: Annotated[
+        int, typer.Option(min=1, max=50_000, help="Events per transaction of a rebuild.")
+    ] = 5000,
+    postgres: Annotated[
+        str | None, typer.Option(help="PostgreSQL DSN: also rebuild into PostgreSQL.")
+    ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
 ) -> None:
-    """Read-side figures: catch-up rate of the projections into SQLite, where the time goes."""
+    """Read-side figures: rebuild rates (SQLite, PostgreSQL), raw read, eventsourcing, RSS."""
 
     from services.bench.projections import run_benchmark
 
-    results = asyncio.run(run_benchmark(events=events, batch_size=batch_size, log=console.print))
+    results = asyncio.run(
+        run_benchmark(
+            events=events,
+            batch_size=batch_size,
+            rebuild_batch=rebuild_batch,
+            postgres=postgres,
+            log=console.print,
+        )
+    )
     _emit(results, json_out)
 
 

@@ -34,7 +34,9 @@ class Database:
             return cls(url, psycopg.connect(url, autocommit=False), postgres=True)
         path = sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=30, cached_statements=512
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         return cls(url, conn, postgres=False)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 
 import orjson
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 DIRECT_BATCH = 1000
 EXPECTED = "Nats-Expected-Last-Subject-Sequence"
 REPLY_TIMEOUT_S = 10.0
+CONSUMER_INACTIVE_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +119,129 @@ async def last_message(nc: NATS, stream: str, subject_filter: str) -> RawMessage
 async def message_at(nc: NATS, stream: str, seq: int) -> RawMessage | None:
     """The message with stream sequence ``seq`` (an O(1) lookup), or None."""
     return await _direct_one(nc, stream, {"seq": seq})
+
+
+# --- following the stream with a pull consumer driven by hand ---------------------------------
+
+PULL_BATCH = 1000
+PULL_AHEAD = 2
+
+
+class PullError(RuntimeError):
+    pass
+
+
+def _ack_fields(reply: str) -> tuple[int, int]:
+    """(stream sequence, messages pending after it) from a JetStream ack subject.
+
+    ``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>`` (9 tokens), or
+    the form with domain and account hash (12 tokens or more).
+    """
+    tokens = reply.split(".")
+    if len(tokens) == 9:
+        return int(tokens[5]), int(tokens[8])
+    if len(tokens) >= 12:
+        return int(tokens[7]), int(tokens[10])
+    raise PullError(f"not a JetStream ack subject: {reply!r}")
+
+
+class _Pull:
+    """Outstanding ``MSG.NEXT`` requests on one inbox, filled by a message callback.
+
+    The server answers requests in order, so the oldest open request owns each message; a
+    request ends when it holds ``batch`` messages or a status (404: nothing more) arrives.
+    """
+
+    def __init__(self, batch: int) -> None:
+        self.batch = batch
+        self.open: list[tuple[list[RawMessage], asyncio.Future[int]]] = []
+        self.pending = -1
+
+    def request(self) -> tuple[list[RawMessage], asyncio.Future[int]]:
+        slot: tuple[list[RawMessage], asyncio.Future[int]] = (
+            [],
+            asyncio.get_running_loop().create_future(),
+        )
+        self.open.append(slot)
+        return slot
+
+    async def on_msg(self, msg: Msg) -> None:
+        if not self.open:
+            return
+        out, done = self.open[0]
+        headers = msg.headers
+        status = headers.get("Status") if headers else None
+        if status is not None:
+            if status in ("404", "408"):
+                self.open.pop(0)
+                done.set_result(self.pending)
+            elif status != "100":
+                self.open.pop(0)
+                done.set_exception(PullError(f"pull request refused: status {status} {headers}"))
+            return
+        seq, self.pending = _ack_fields(msg.reply)
+        out.append(
+            RawMessage(
+                seq=seq,
+                subject=msg.subject,
+                msg_id=headers.get("Nats-Msg-Id") if headers else None,
+                data=msg.data,
+            )
+        )
+        if len(out) >= self.batch:
+            self.open.pop(0)
+            done.set_result(self.pending)
+
+
+async def read_batches(
+    nc: NATS,
+    stream: str,
+    subject_filter: str,
+    *,
+    from_seq: int = 1,
+    batch: int = PULL_BATCH,
+    ahead: int = PULL_AHEAD,
+) -> AsyncGenerator[list[RawMessage], None]:
+    """Every message matching ``subject_filter`` from ``from_seq`` on, in batches, to the end.
+
+    An ephemeral pull consumer (no acks, in memory) delivers into a message callback: no
+    task and no timeout per message, which is what makes nats-py fast. At most ``ahead``
+    batches are requested beyond the one being handed out, so memory stays bounded.
+    """
+    js = nc.jetstream()
+    info = await js.add_consumer(
+        stream,
+        ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=max(from_seq, 1),
+            ack_policy=AckPolicy.NONE,
+            filter_subject=subject_filter,
+            inactive_threshold=CONSUMER_INACTIVE_S,
+            mem_storage=True,
+            num_replicas=1,
+        ),
+    )
+    pull = _Pull(batch)
+    inbox = nc.new_inbox()
+    sub = await nc.subscribe(inbox, cb=pull.on_msg, pending_msgs_limit=-1, pending_bytes_limit=-1)
+    subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{info.name}"
+    request = orjson.dumps({"batch": batch, "no_wait": True})
+    try:
+        queue: list[tuple[list[RawMessage], asyncio.Future[int]]] = []
+        ended = False
+        while True:
+            while not ended and len(queue) <= ahead:
+                queue.append(pull.request())
+                await nc.publish(subject, request, reply=inbox)
+            out, done = queue.pop(0)
+            pending = await asyncio.wait_for(done, REPLY_TIMEOUT_S)
+            if out:
+                yield out
+            if len(out) < batch or pending == 0:
+                ended = True
+            if ended and not queue:
+                return
+    finally:
+        await sub.unsubscribe()
+        with contextlib.suppress(TimeoutError, NatsError):  # else its inactivity removes it
+            await js.delete_consumer(stream, info.name)

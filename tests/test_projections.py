@@ -9,11 +9,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from events.codec import RecordedEvent
 from events.registry import registry
 from projections import checkpoints
 from projections.case_directory import case_directory, cases_of_office, get_case
 from projections.engine import Runner
-from projections.projection import Projection, ProjectionError
+from projections.projection import Projection, ProjectionError, Table, Tx, write_later
 from services.db import Database
 from services.embedded import NatsServer
 from services.store import EventStore
@@ -275,3 +276,31 @@ def test_a_new_version_may_not_write_into_the_tables_of_the_old_one(db: Database
     ):
         checkpoints.install(db, bumped)
     assert set(checkpoints.checkpoints(db)) == {"case_directory.v1"}
+
+
+def once_per_name() -> Projection:
+    """A test projection whose deferred insert fails on the second event of any name."""
+    ddl = "CREATE TABLE IF NOT EXISTS test_once (name TEXT PRIMARY KEY, seq BIGINT NOT NULL)"
+    projection = Projection("test_once", 1, (Table("test_once", (ddl,)),))
+
+    def note(tx: Tx, rec: RecordedEvent) -> None:
+        write_later(tx, "INSERT INTO test_once (name, seq) VALUES (?, ?)", (rec.name, rec.seq))
+
+    for name in registry().names():
+        projection.on(name)(note)
+    return projection
+
+
+async def test_a_deferred_write_that_fails_later_is_pinned_to_its_event(
+    store: EventStore, db: Database
+) -> None:
+    """The batched write fails at its flush; the error still names the event that caused it."""
+    await three_cases(store)
+    with pytest.raises(ProjectionError) as stopped:
+        await caught_up(once_per_name(), db, store)
+    assert (stopped.value.projection, stopped.value.seq) == ("test_once.v1", 3)
+    assert "AidRequestReceived: " in stopped.value.reason
+    assert "Integrity" in stopped.value.reason or "UniqueViolation" in stopped.value.reason
+    assert stored_position(db, "test_once.v1") == 2
+    rows = checkpoints.query(db, "SELECT name, seq FROM test_once ORDER BY seq")
+    assert rows == [("AidRequestReceived", 1), ("PersonRegistered", 2)]

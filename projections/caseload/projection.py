@@ -27,7 +27,7 @@ from events.rights import (
 )
 from projections.caseload.tables import TABLES
 from projections.journal import CaseProjection
-from projections.projection import Tx, update_one
+from projections.projection import Tx, update_one, write_later
 
 caseload = CaseProjection(name="caseload", version=1, tables=TABLES)
 
@@ -50,7 +50,8 @@ def touch(tx: Tx, rec: RecordedEvent, *, office_id: str | None = None) -> None:
     meta = rec.meta
     day = meta.occurred_on.isoformat()
     person = None if meta.person_ref is None else str(meta.person_ref)
-    tx.execute(
+    write_later(
+        tx,
         _TOUCH,
         (str(meta.case_id), office_id or meta.office_id, person, day, day, rec.name, rec.seq),
     )

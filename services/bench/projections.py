@@ -1,21 +1,29 @@
-"""Read-side benchmark: catch-up rate of the projections into SQLite, and where the time goes.
+"""Read-side benchmark: rebuild rates of the read models, and where the time goes.
 
-Run with ``doorstroom bench projections``. It starts its own nats-server (or uses
-DOORSTROOM_NATS_URL), fills a stream with realistic case histories through the bulk append
-path, then measures on fresh SQLite files: every projection of the catalogue catching up
-together (as the worker runs them), each one alone, and a breakdown of one pass into reading
-(batch direct get), decoding (JSON + pydantic + upcasting) and applying (handler Python and
-the SQL statements, timed separately), all through the engine's own code paths.
+Run with ``doorstroom bench projections`` (or call ``run_benchmark``, which returns the
+figures as a dict). It starts its own nats-server (or uses DOORSTROOM_NATS_URL), fills a
+stream with realistic case histories through the bulk append path, then measures in the
+same run, on the same events:
+
+- the raw rate at which nats-py reads the stream (the engine's pull reader, no decoding);
+- ``projections rebuild`` (replay plus swap) into SQLite, and into PostgreSQL when a DSN
+  is given: the three read models together, every projection together, each one alone;
+- the eventsourcing library's own ``Projection`` into an SQLite view, batched;
+- the peak RSS of a ``projections rebuild --all`` process;
+- a breakdown of one pass per projection into decoding (JSON + pydantic + upcasting) and
+  applying (handler Python and SQL statements timed separately).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -25,6 +33,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import nats
+import psycopg
 
 from events.aid import AidRequestReceived, Channel, RequestedAid
 from events.base import DomainEvent, Role
@@ -60,12 +69,13 @@ from events.subsidies import (
 )
 from projections import checkpoints
 from projections.catalogue import PROJECTIONS
-from projections.engine import Runner
 from projections.projection import Projection
+from projections.rebuild import REBUILD_BATCH, rebuild
+from services.bench import es_projection
 from services.bench.store import machine
 from services.db import Database
 from services.embedded import NatsServer
-from services.jsread import RawMessage, read_filtered
+from services.jsread import RawMessage, read_batches
 from services.settings import Settings
 from services.store import CaseHead, Draft, EventStore
 from services.stream import provision_event_stream
@@ -274,32 +284,98 @@ def fresh_sqlite(directory: Path) -> Iterator[str]:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-async def catch_up_together(
-    store: EventStore, url: str, projections: tuple[Projection, ...], batch_size: int
-) -> float:
-    """Each projection on its own connection, catching up side by side as the worker runs them."""
-    dbs = [Database.connect(url) for _ in projections]
+READ_MODELS = ("caseload", "placements", "subsidy_history")
+
+
+async def rebuild_rate(
+    store: EventStore, url: str, projections: Sequence[Projection], batch_size: int
+) -> dict[str, float]:
+    """``projections rebuild`` of ``projections`` from the whole stream, swap included."""
+    started = time.perf_counter()
+    result = await rebuild(
+        store.nc,
+        url,
+        stream=store.stream,
+        subjects=store.subjects,
+        registry=store.registry,
+        projections=projections,
+        batch_size=batch_size,
+    )
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 2),
+        "events_per_s": round(result.events / seconds),
+        "replay_events_per_s": round(result.events_per_s),
+    }
+
+
+async def rebuild_rates(
+    store: EventStore, urls: Callable[[], AbstractContextManager[str]], batch_size: int
+) -> dict[str, Any]:
+    """The three read models together, all projections together, and each one alone."""
+    by_name = {p.name: p for p in PROJECTIONS}
+    out: dict[str, Any] = {}
+    with urls() as url:
+        out["read_models"] = await rebuild_rate(
+            store, url, [by_name[n] for n in READ_MODELS], batch_size
+        )
+    with urls() as url:
+        out["all"] = await rebuild_rate(store, url, PROJECTIONS, batch_size)
+    out["alone"] = {}
+    for projection in PROJECTIONS:
+        with urls() as url:
+            out["alone"][projection.key] = await rebuild_rate(store, url, [projection], batch_size)
+    return out
+
+
+@contextmanager
+def fresh_postgres(dsn: str) -> Iterator[str]:
+    """A schema of its own on the PostgreSQL server, dropped afterwards."""
+    schema = f"bench_{uuid4().hex[:12]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in dsn else "?"
     try:
-        runners = [
-            Runner(
-                p,
-                db,
-                store.nc,
-                stream=store.stream,
-                subjects=store.subjects,
-                registry=store.registry,
-                batch_size=batch_size,
-            )
-            for p, db in zip(projections, dbs, strict=True)
-        ]
-        for runner in runners:
-            await runner.install()
-        started = time.perf_counter()
-        await asyncio.gather(*(r.catch_up() for r in runners))
-        return time.perf_counter() - started
+        yield f"{dsn}{sep}options=-csearch_path%3D{schema}"
     finally:
-        for db in dbs:
-            db.close()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+async def raw_read(store: EventStore, batch_size: int) -> dict[str, float]:
+    """nats-py reading the stream with the engine's reader, nothing else."""
+    started = time.perf_counter()
+    count = 0
+    async for raws in read_batches(
+        store.nc, store.stream, store.subjects.all_events, batch=batch_size
+    ):
+        count += len(raws)
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 2), "events_per_s": round(count / seconds)}
+
+
+def worker_rss(nats_url: str, settings: Settings, db_url: str, batch_size: int) -> dict[str, float]:
+    """``doorstroom projections rebuild --all`` in a process of its own: its peak RSS."""
+    env = {
+        **os.environ,
+        "DOORSTROOM_NATS_URL": nats_url,
+        "DOORSTROOM_DB": db_url,
+        "DOORSTROOM_STREAM": settings.stream,
+        "DOORSTROOM_DATA_DIR": str(settings.data_dir),
+    }
+    command = [sys.executable, "-m", "services.cli", "projections", "rebuild", "--all"]
+    command += ["--batch-size", str(batch_size)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(  # noqa: S603 - our own command line
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+        raise RuntimeError(f"rebuild --all failed: {stderr}")
+    # ru_maxrss is in kilobytes on Linux.
+    return {"peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "seconds": round(seconds, 2)}
 
 
 @dataclass
@@ -357,8 +433,14 @@ def apply_pass(
 
 
 async def run_benchmark(
-    *, events: int, batch_size: int, log: Callable[[str], None]
+    *,
+    events: int,
+    batch_size: int,
+    log: Callable[[str], None],
+    postgres: str | None = None,
+    rebuild_batch: int = REBUILD_BATCH,
 ) -> dict[str, Any]:
+    """Every read-side figure of one run on one stream, as a dict (JSON-ready)."""
     with tempfile.TemporaryDirectory(prefix="doorstroom-bench-") as tmp:
         directory = Path(tmp)
         settings = Settings(data_dir=directory, stream="BENCHREAD")
@@ -373,31 +455,54 @@ async def run_benchmark(
             store = EventStore(
                 nc, stream=settings.stream, subjects=Subjects(), registry=registry(), sealer=None
             )
-            out: dict[str, Any] = {"machine": machine(), "batch_size": batch_size}
+            out: dict[str, Any] = {
+                "machine": machine(),
+                "batch_size": batch_size,
+                "rebuild_batch": rebuild_batch,
+            }
             log(f"filling the stream with {events} events")
             fill_s = await fill(store, events)
             out["stream_events"] = total = await store.last_seq()
             out["fill_events_per_s"] = round(total / fill_s)
 
-            log("all projections together")
+            log("raw read: nats-py, pull consumer with a message callback")
+            out["raw_read"] = await raw_read(store, batch_size)
+            log("rebuilds into SQLite")
+            out["sqlite"] = await rebuild_rates(
+                store, lambda: fresh_sqlite(directory), rebuild_batch
+            )
+            if postgres:
+                log("rebuilds into PostgreSQL")
+                out["postgres"] = await rebuild_rates(
+                    store, lambda: fresh_postgres(postgres), rebuild_batch
+                )
+            log("the eventsourcing library's Projection into an SQLite view")
+            out["eventsourcing_projection_sqlite"] = await es_projection.run(
+                nc,
+                store.stream,
+                store.subjects.all_events,
+                registry(),
+                directory / "es-view.sqlite3",
+                batch_size,
+            )
+            log("worker memory: rebuild --all in a process of its own")
             with fresh_sqlite(directory) as db_url:
-                seconds = await catch_up_together(store, db_url, PROJECTIONS, batch_size)
-            out["together"] = {"seconds": round(seconds, 2), "events_per_s": round(total / seconds)}
-            out["alone_events_per_s"] = {}
-            for projection in PROJECTIONS:
-                log(f"{projection.key} alone")
-                with fresh_sqlite(directory) as db_url:
-                    seconds = await catch_up_together(store, db_url, (projection,), batch_size)
-                out["alone_events_per_s"][projection.key] = round(total / seconds)
+                out["worker"] = await asyncio.to_thread(
+                    worker_rss, url, settings, db_url, rebuild_batch
+                )
+            out["alone_events_per_s"] = {
+                key: part["events_per_s"] for key, part in out["sqlite"]["alone"].items()
+            }
 
-            log("breakdown: read, decode, handlers, SQL")
-            started = time.perf_counter()
-            raws = [raw async for raw in read_filtered(nc, store.stream, store.subjects.all_events)]
-            read_s = time.perf_counter() - started
+            log("breakdown: decode, handlers, SQL")
+            raws = [
+                raw
+                async for raws in read_batches(nc, store.stream, store.subjects.all_events)
+                for raw in raws
+            ]
             started = time.perf_counter()
             for raw in raws:
                 decode(raw.data, registry(), seq=raw.seq)
-            out["read_only"] = {"seconds": round(read_s, 2), "events_per_s": round(total / read_s)}
             decode_s = time.perf_counter() - started
             out["decode_only"] = {
                 "seconds": round(decode_s, 2),
