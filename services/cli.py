@@ -402,6 +402,25 @@ def bench_http(
     _emit(results, json_out)
 
 
+@bench_app.command("lag")
+def bench_lag(
+    rate: Annotated[float, typer.Option(min=1, help="Events appended per second.")] = 500.0,
+    seconds: Annotated[float, typer.Option(min=1, help="How long to append.")] = 20.0,
+    db: Annotated[
+        str | None,
+        typer.Option(help="An empty read-model database (URL); default a fresh SQLite file."),
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+) -> None:
+    """Append to visible in every read model at a steady rate, with the workers running: p50/p99."""
+    from services.bench.lag import append_to_visible
+
+    results = asyncio.run(
+        append_to_visible(rate=rate, seconds=seconds, db_url=db, log=console.print)
+    )
+    _emit(results, json_out)
+
+
 @bench_app.command("import")
 def bench_import(
     cases: Annotated[int, typer.Option(min=1, help="Invented cases in the file.")] = 1500,
