@@ -103,3 +103,34 @@ def may_reveal(role: Role) -> bool:
 def senders(command_name: str) -> list[Role]:
     """The roles that may send ``command_name``, in the order of ``Role``."""
     return [role for role in Role if may_send(role, command_name)]
+
+
+CASE_READERS: Final = frozenset(
+    {
+        Role.SOCIAL_WORKER,
+        Role.HEAD_OF_SERVICE,
+        Role.TRAJECTORY_COUNSELLOR,
+        Role.JOB_COACH,
+        Role.AFTERCARE_COUNSELLOR,
+        Role.OFFICE_SYSTEM,
+        Role.INSPECTOR,
+    }
+)
+"""Who follows cases: the social service, the counsellors, the office's own systems, and the
+inspectors (who check the GPMI terms)."""
+
+READ_MODELS: Final[Mapping[str, frozenset[Role]]] = {
+    "caseload": CASE_READERS,
+    # Placements are what TWE, art. 60 and art. 61 claims rest on.
+    "placements": CASE_READERS | {Role.FINANCE},
+    "subsidy_history": frozenset(
+        {Role.FINANCE, Role.HEAD_OF_SERVICE, Role.OFFICE_SYSTEM, Role.INSPECTOR}
+    ),
+}
+"""The roles that read each read model of their office (none of them holds personal data;
+``person_ref`` is pseudonymous). Group leaders, the DPO and the BCSD read none."""
+
+
+def may_read(role: Role, read_model: str) -> bool:
+    """May a user with ``role`` read the read model ``read_model`` of their own office?"""
+    return role in READ_MODELS[read_model]

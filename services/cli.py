@@ -6,7 +6,7 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import typer
@@ -16,6 +16,10 @@ from events.base import Role
 from projections.cli import projections_app
 from services.http.cli import tokens_app
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    from projections.positions import PositionBoard
+    from services.runtime import Runtime
 
 app = typer.Typer(
     name="doorstroom",
@@ -52,12 +56,23 @@ def run(
             help="Fill the demo offices first. Default: only into an empty embedded stream.",
         ),
     ] = None,
+    projections: Annotated[
+        bool,
+        typer.Option(
+            "--projections/--no-projections",
+            help="Run the projection workers in this process (off when `doorstroom projections "
+            "run` runs them elsewhere).",
+        ),
+    ] = True,
 ) -> None:
-    """The main job: NATS (embedded unless set), the stream, the HTTP API, the NATS commands."""
-    asyncio.run(_run(Settings(), once=once, demo=demo))
+    """The main job: NATS (embedded unless set), the stream, the HTTP API with the read models,
+    the NATS commands and the projection workers."""
+    asyncio.run(_run(Settings(), once=once, demo=demo, projections=projections))
 
 
-async def _run(settings: Settings, *, once: bool, demo: bool | None = None) -> None:
+async def _run(
+    settings: Settings, *, once: bool, demo: bool | None = None, projections: bool = True
+) -> None:
     from services.runtime import open_runtime
 
     async with open_runtime(settings, own_server=settings.nats_url is None) as rt:
@@ -75,6 +90,7 @@ async def _run(settings: Settings, *, once: bool, demo: bool | None = None) -> N
             from services.demo.command import fill_and_report
 
             await fill_and_report(rt, console)
+        from projections.positions import PositionBoard
         from services.http.app import open_api
         from services.http.serve import serving
         from services.nats_entry import serving_commands
@@ -85,16 +101,60 @@ async def _run(settings: Settings, *, once: bool, demo: bool | None = None) -> N
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         assert url is not None
-        async with (
-            open_api(rt) as api,
-            serving(api, settings.http_host, settings.http_port) as http_url,
-            serving_commands(await build_application(rt), settings, url),
-        ):
-            console.print(f"HTTP API at {http_url} (OpenAPI at /openapi.json)")
-            console.print(f"answering commands on {settings.subject_prefix}.cmd.<office>.<Command>")
-            console.print("running; stop with Ctrl-C")
-            await stop.wait()
-        console.print("stopping")
+        board = PositionBoard() if projections else None
+        workers_stop = asyncio.Event()
+        workers = asyncio.create_task(_workers(rt, board, workers_stop)) if board else None
+        try:
+            async with (
+                open_api(rt, board) as api,
+                serving(api, settings.http_host, settings.http_port) as http_url,
+                serving_commands(await build_application(rt), settings, url),
+            ):
+                console.print(f"HTTP API at {http_url} (OpenAPI at /openapi.json)")
+                console.print(
+                    f"answering commands on {settings.subject_prefix}.cmd.<office>.<Command>"
+                )
+                if workers is not None:
+                    console.print("projection workers running")
+                console.print("running; stop with Ctrl-C")
+                await _until(stop, workers)
+            console.print("stopping")
+        finally:
+            workers_stop.set()
+            if workers is not None:
+                await _stopped(workers)
+
+
+async def _workers(rt: Runtime, board: PositionBoard, stop: asyncio.Event) -> None:
+    """Every projection, reporting each commit to ``board`` (it wakes reads that wait)."""
+    from projections.catalogue import PROJECTIONS
+    from projections.worker import run_projections
+
+    await run_projections(
+        rt.nc, rt.settings, rt.registry, PROJECTIONS, stop, progress=board.advance
+    )
+
+
+async def _until(stop: asyncio.Event, workers: asyncio.Task[None] | None) -> None:
+    """Until ``stop`` is set, or the workers end (a projection failed)."""
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait(
+            [stopping, *([workers] if workers else [])], return_when="FIRST_COMPLETED"
+        )
+    finally:
+        stopping.cancel()
+
+
+async def _stopped(workers: asyncio.Task[None]) -> None:
+    """Wait for the workers to finish their batch; a failed projection stops the job (exit 1)."""
+    from projections.projection import ProjectionError
+
+    try:
+        await workers
+    except ProjectionError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
 
 
 @stream_app.command("provision")
@@ -353,6 +413,25 @@ def bench_http(
     from services.bench.http import run_benchmark
 
     results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, cases=cases, log=console.print))
+    _emit(results, json_out)
+
+
+@bench_app.command("lag")
+def bench_lag(
+    rate: Annotated[float, typer.Option(min=1, help="Events appended per second.")] = 500.0,
+    seconds: Annotated[float, typer.Option(min=1, help="How long to append.")] = 20.0,
+    db: Annotated[
+        str | None,
+        typer.Option(help="An empty read-model database (URL); default a fresh SQLite file."),
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+) -> None:
+    """Append to visible in every read model at a steady rate, with the workers running: p50/p99."""
+    from services.bench.lag import append_to_visible
+
+    results = asyncio.run(
+        append_to_visible(rate=rate, seconds=seconds, db_url=db, log=console.print)
+    )
     _emit(results, json_out)
 
 

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         default=8080, ge=0, le=65535, description="Port of the HTTP API; 0 = any free port."
     )
 
+    read_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="Longest wait of a read-model query for `after_seq` before it answers 504.",
+    )
+
     def sqlite_path(self, name: str) -> Path:
         """Path of an SQLite file in the data dir."""
         return self.data_dir / name

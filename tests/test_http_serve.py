@@ -74,6 +74,8 @@ def test_run_serves_the_api_on_the_configured_port_until_stopped(tmp_path: Path)
             missing = client.get(f"/cases/{uuid4()}/timeline", headers=headers)
             assert (missing.status_code, missing.json()["code"]) == (404, "case_not_found")
             assert client.get(f"/cases/{uuid4()}/timeline").status_code == 401
+            metrics = client.get("/metrics").text
+            assert 'doorstroom_projection_lag_events{projection="caseload.v1"}' in metrics
     finally:
         proc.send_signal(signal.SIGTERM)
         _, rest = proc.communicate(timeout=60)

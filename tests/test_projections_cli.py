@@ -72,12 +72,14 @@ def test_status_prints_each_position_the_stream_sequence_and_the_lag(
     asyncio.run(_three_cases(nats_server, tmp_path))
     before = CliRunner().invoke(app, ["projections", "status"])
     assert before.exit_code == 0, before.output
-    assert "case_directory.v1: position 0, stream last sequence 8, lag 8 events" in before.output
+    assert "case_directory.v1: position 0, stream last sequence 8, lag 8 events, " in before.output
 
     asyncio.run(_catch_up(nats_server, tmp_path, db_url))
     after = CliRunner().invoke(app, ["projections", "status", "--name", "case_directory"])
     assert after.exit_code == 0, after.output
-    assert "case_directory.v1: position 8, stream last sequence 8, lag 0 events" in after.output
+    assert (
+        "case_directory.v1: position 8, stream last sequence 8, lag 0 events, 0.0 s" in after.output
+    )
 
 
 def test_an_unknown_projection_name_is_refused(env: dict[str, str]) -> None:

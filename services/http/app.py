@@ -12,17 +12,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from projections.positions import PositionBoard
 from services.commands import COMMANDS
 from services.http.cases import cases_router
 from services.http.commands import command_routes, documented_routes
 from services.http.deps import Api
 from services.http.errors import HANDLERS, CrashGuard
 from services.http.problems import Problem, ProblemError, problem_response
+from services.http.readmodels import metrics_router, read_models_router
 from services.http.tokens import TokenStore
+from services.readmodels import ReadModels
 from services.runtime import Runtime, build_application
 
 DESCRIPTION = """\
-Commands and case timelines of Doorstroom. Every request needs `Authorization: Bearer
+Commands, case timelines and read models of Doorstroom. Every request needs `Authorization: Bearer
 <token>` (see `doorstroom tokens issue`); the token fixes the user, the office and the role.
 Refusals are `application/problem+json` (RFC 9457) with a stable `code` and the `field`
 concerned.
@@ -76,6 +79,8 @@ def create_app(api: Api) -> FastAPI:
         app.add_exception_handler(exc_class, handler)
     app.router.routes.extend(command_routes())
     app.include_router(cases_router())
+    app.include_router(read_models_router())
+    app.include_router(metrics_router())
 
     @app.get("/health", tags=["service"], summary="Liveness: the API runs and NATS is connected")
     async def health() -> JSONResponse:
@@ -89,12 +94,15 @@ def create_app(api: Api) -> FastAPI:
 
 
 @asynccontextmanager
-async def open_api(rt: Runtime) -> AsyncIterator[FastAPI]:
+async def open_api(rt: Runtime, board: PositionBoard | None = None) -> AsyncIterator[FastAPI]:
     """The API on ``rt``: its application service, store and connection; the tokens in the
-    vault database."""
+    vault database; the read models in the read-model database (``board``: the in-process
+    workers' reports, which wake up reads waiting for a stream sequence)."""
     application = await build_application(rt)
     tokens = TokenStore(rt.settings.vault_url)
+    reads = ReadModels(rt.settings.db_url, board=board, max_wait_s=rt.settings.read_wait_s)
     try:
-        yield create_app(Api(application, rt.store, tokens, rt.nc))
+        yield create_app(Api(application, rt.store, tokens, rt.nc, read_models=reads))
     finally:
         tokens.close()
+        reads.close()

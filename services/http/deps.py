@@ -16,6 +16,7 @@ from services.app import Application
 from services.domain import Context
 from services.http.problems import ProblemError
 from services.http.tokens import Principal, TokenStore
+from services.readmodels import ReadModels
 from services.store import EventStore
 
 MAX_BODY: Final = 1024 * 1024
@@ -34,6 +35,7 @@ class Api:
     store: EventStore
     tokens: TokenStore
     nc: NATS | None = None
+    read_models: ReadModels | None = None
     clock: Callable[[], datetime] = utcnow
     max_body: int = MAX_BODY
 

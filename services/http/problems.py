@@ -48,6 +48,10 @@ class Problem(BaseModel):
     code: str = Field(examples=["no_open_trajectory"])
     field: str | None = Field(default=None, examples=["trajectory_id"])
     errors: list[FieldError] | None = None
+    position: int | None = Field(
+        default=None,
+        description="For `not_caught_up`: the stream sequence the read model has reached.",
+    )
 
 
 class ProblemError(Exception):
@@ -63,6 +67,7 @@ class ProblemError(Exception):
         *,
         errors: Sequence[FieldError] | None = None,
         headers: Mapping[str, str] | None = None,
+        position: int | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.problem = Problem(
@@ -73,6 +78,7 @@ class ProblemError(Exception):
             code=code,
             field=field,
             errors=list(errors) if errors is not None else None,
+            position=position,
         )
         self.headers = dict(headers or {})
 
@@ -132,6 +138,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Body too large",
         415: "Body is not JSON",
         422: "The body does not fit the command",
+        503: "A database or the event store did not answer, or a read model is not built yet",
+        504: "The read model did not reach the requested stream sequence in time",
     }
     return {
         s: {
