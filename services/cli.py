@@ -14,6 +14,7 @@ from rich.console import Console
 
 from events.base import Role
 from projections.cli import projections_app
+from projections.reports.cli import report as report_command
 from services.http.cli import tokens_app
 from services.settings import Settings
 
@@ -36,6 +37,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(projections_app, name="projections")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(docs_app, name="docs")
+app.command("report")(report_command)
 
 console = Console(stderr=True)
 
