@@ -12,6 +12,7 @@ import pytest
 from events.placements import PlacementEndReason, PlacementType
 from events.rights import LeefloonCategory, LeefloonPaid
 from events.subsidies import SubsidyClaimRejected, SubsidyScheme
+from projections.reports.model import Value
 from services.embedded import NatsServer
 from services.store import EventStore
 from tests.support import histories as h
