@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from services.commands import COMMANDS
 from services.http.cases import cases_router
+from services.http.reports import reports_router
 from services.http.commands import command_routes, documented_routes
 from services.http.deps import Api
 from services.http.errors import HANDLERS, CrashGuard
@@ -76,6 +77,7 @@ def create_app(api: Api) -> FastAPI:
         app.add_exception_handler(exc_class, handler)
     app.router.routes.extend(command_routes())
     app.include_router(cases_router())
+    app.include_router(reports_router())
 
     @app.get("/health", tags=["service"], summary="Liveness: the API runs and NATS is connected")
     async def health() -> JSONResponse:
