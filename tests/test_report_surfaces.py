@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from events.base import Role
 from events.registry import registry
+from events.subsidies import SubsidyScheme
 from services.cli import app
 from services.embedded import NatsServer
 from services.store import EventStore
@@ -36,7 +37,7 @@ async def two_offices(store: EventStore) -> None:
             h.granted(uuid4(), decided_on=date(2025, 1, 1), effective_from=date(2025, 1, 1)),
             on=date(2025, 1, 1),
         )
-    rmi = h.SubsidyScheme.RMI_BASE
+    rmi = SubsidyScheme.RMI_BASE
     await w.add(mine, OFFICE, h.claim(claim, rmi, "2025-03", 1000), on=date(2025, 4, 1))
     await w.add(
         mine, OFFICE, h.claim_corrected(fixed, claim, rmi, "2025-03", 1200), on=date(2025, 4, 10)
@@ -56,7 +57,8 @@ async def test_http_report_is_of_the_callers_office_only(stack: ApiStack) -> Non
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert {r["office"] for r in body["rows"]} == {OFFICE}
-    assert body["offices"] == [OFFICE] and body["on"] == "2025-03-15"
+    assert body["offices"] == [OFFICE]
+    assert body["on"] == "2025-03-15"
     assert "distinct people" in body["definition"]
 
 
@@ -138,6 +140,8 @@ def test_cli_report_for_a_region_as_known_on_a_date(
     assert png.exit_code == 0, png.output
     assert out.read_bytes().startswith(b"\x89PNG")
     bad = runner.invoke(app, ["report", "caseload", "--on", "2025-13-01"])
-    assert bad.exit_code == 2 and "not a date" in bad.output
+    assert bad.exit_code == 2
+    assert "not a date" in bad.output
     unknown = runner.invoke(app, ["report", "nope"])
-    assert unknown.exit_code == 2 and "unknown report" in unknown.output
+    assert unknown.exit_code == 2
+    assert "unknown report" in unknown.output

@@ -14,11 +14,11 @@ from pydantic.json_schema import models_json_schema
 
 from services.commands import COMMANDS
 from services.http.cases import cases_router
-from services.http.reports import reports_router
 from services.http.commands import command_routes, documented_routes
 from services.http.deps import Api
 from services.http.errors import HANDLERS, CrashGuard
 from services.http.problems import Problem, ProblemError, problem_response
+from services.http.reports import reports_router
 from services.http.tokens import TokenStore
 from services.runtime import Runtime, build_application
 
