@@ -104,22 +104,32 @@ def _paid_by_month(case: CaseHistory) -> dict[str, int]:
 
 
 def _first_active_day(grants: list[Grant], month: str, on: date) -> tuple[date, Grant] | None:
+    """The month's first day (up to ``on``) with a right in force and not suspended."""
     first, last = month_days(month)
-    day = first
-    while day <= min(last, on):
-        for grant in grants:
-            if grant.active(day):
-                return day, grant
-        day += timedelta(days=1)
-    return None
+    found: tuple[date, Grant] | None = None
+    for grant in grants:
+        day = max(first, grant.effective_from)
+        end = min(last, on) if grant.last_day is None else min(last, on, grant.last_day)
+        while day <= end and (found is None or day < found[0]):
+            if not grant.suspended(day):
+                found = (day, grant)
+                break
+            day += timedelta(days=1)
+    return found
+
+
+_MEMO: dict[tuple[Any, ...], Figure | str] = {}
 
 
 def _figure(compute: Callable[..., Figure], *args: Any) -> Figure | str:
-    """The figure, or why no rule version covers it."""
-    try:
-        return compute(*args)
-    except NoRuleError as missing:
-        return f"no rule: {missing}"
+    """The figure, or why no rule version covers it (remembered: rule books do not change)."""
+    key = (compute, *args)
+    if key not in _MEMO:
+        try:
+            _MEMO[key] = compute(*args)
+        except NoRuleError as missing:
+            _MEMO[key] = f"no rule: {missing}"
+    return _MEMO[key]
 
 
 def _gpmi_months(

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Final
 
-import orjson
-
 from events.codec import RecordedEvent
 from projections.journal import voided_by
 from projections.projection import Projection, Table, Tx
@@ -83,17 +81,19 @@ FACTS_TABLE: Final = Table(
         " data TEXT NOT NULL,"
         " voids TEXT,"
         " voided_by TEXT)",
-        "CREATE INDEX IF NOT EXISTS rf_events_case ON rf_events (case_id, seq)",
-        "CREATE INDEX IF NOT EXISTS rf_events_voided_by ON rf_events (voided_by)",
     ),
 )
+
+CASE_INDEX: Final = "CREATE INDEX IF NOT EXISTS rf_events_case ON rf_events (case_id, seq)"
+"""Built once after the replay (``history.iter_cases``): cheaper than keeping it up per insert."""
 
 report_facts = Projection(name="report_facts", version=1, tables=(FACTS_TABLE,))
 
 
 def _record(tx: Tx, rec: RecordedEvent) -> None:
     meta = rec.meta
-    public, _ = rec.event.public_and_personal("json")
+    # Personal fields are left out (they are sealed and never read by reports).
+    public = rec.event.model_dump_json(exclude=set(rec.event.personal_fields()))
     target = voided_by(rec)
     case_id = str(meta.case_id)
     tx.execute(
@@ -110,7 +110,7 @@ def _record(tx: Tx, rec: RecordedEvent) -> None:
             meta.office_id,
             None if meta.person_ref is None else str(meta.person_ref),
             meta.rule_version,
-            orjson.dumps(public).decode(),
+            public,
             None if target is None else str(target),
         ),
     )

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from itertools import groupby
 from typing import Any
 
@@ -27,6 +28,7 @@ def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+@cache
 def month_days(period: str) -> tuple[date, date]:
     """First and last day of a month ``YYYY-MM``."""
     year, month = int(period[:4]), int(period[5:7])
@@ -516,6 +518,9 @@ _FOLDS = {
 
 def iter_cases(db: Database, on: date) -> Iterator[CaseHistory]:
     """Every case's history as true on business date ``on``, one case at a time."""
+    from projections.reports.facts import CASE_INDEX
+
+    db.execute(CASE_INDEX)
     rows = db.execute(
         "SELECT case_id, seq, name, occurred_on, office_id, person_ref, rule_version, data"
         " FROM rf_events WHERE voided_by IS NULL AND occurred_on <= ? ORDER BY case_id, seq",

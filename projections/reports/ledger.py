@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from projections.reports.eligibility import eligibility
 from projections.reports.history import CaseHistory, Claim, iter_cases, month_days
 from projections.reports.model import Params, ReportTable, Value
-from projections.reports.monthly import RefundRate, monthly_counts, refund_rate
+from projections.reports.monthly import RefundRate, count_months, refund_rate
 from services.db import Database
 
 DEFINITION = """
@@ -61,7 +61,8 @@ def _original(case: CaseHistory, claim: Claim) -> Claim:
 
 def ledger_lines(db: Database, params: Params) -> dict[tuple[str, str, str, str], Line]:
     """The ledger's lines keyed by office, scheme, person and month."""
-    counts = monthly_counts(db, params)
+    cases = list(iter_cases(db, params.on))
+    counts = count_months(cases, params.on)
     rates: dict[tuple[str, int], RefundRate] = {}
 
     def rate_of(office: str, year: int) -> RefundRate:
@@ -70,7 +71,7 @@ def ledger_lines(db: Database, params: Params) -> dict[tuple[str, str, str, str]
         return rates[(office, year)]
 
     lines: dict[tuple[str, str, str, str], Line] = {}
-    for case in iter_cases(db, params.on):
+    for case in cases:
         for e in eligibility(case, params.on, params.rules, rate_of):
             if not params.counts(e.office):
                 continue

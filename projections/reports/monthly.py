@@ -4,11 +4,12 @@ refund tier (staatstoelage) those counts set for each office."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from projections.reports.history import iter_cases, month_days, months_between
+from projections.reports.history import CaseHistory, iter_cases, month_days, months_between
 from projections.reports.model import Params, ReportTable
 from projections.rules import RuleBook, RuleVersion
 from services.db import Database
@@ -29,24 +30,29 @@ below a threshold lowers the rate by 1 point a year, unless the average fell by 
 
 def monthly_counts(db: Database, params: Params) -> dict[str, dict[str, int]]:
     """People with an active right on each month's last day, by office and month."""
+    return count_months(iter_cases(db, params.on), params.on)
+
+
+def count_months(cases: Iterable[CaseHistory], on: date) -> dict[str, dict[str, int]]:
+    """``monthly_counts`` over cases already folded as true on ``on``."""
     people: dict[tuple[str, str], set[str]] = defaultdict(set)
     earliest: date | None = None
-    for case in iter_cases(db, params.on):
+    for case in cases:
         if not case.grants:
             continue
         first = min(g.effective_from for g in case.grants.values())
         earliest = first if earliest is None else min(earliest, first)
-        for month in months_between(first, params.on):
+        for month in months_between(first, on):
             last_day = month_days(month)[1]
-            if last_day > params.on:
+            if last_day > on:
                 break
             if case.right_active(last_day) is not None:
                 people[(case.office_on(last_day), month)].add(case.person)
     # Every complete month since the first right counts, with zero where nobody was active.
     complete = [
         m
-        for m in ([] if earliest is None else months_between(earliest, params.on))
-        if month_days(m)[1] <= params.on
+        for m in ([] if earliest is None else months_between(earliest, on))
+        if month_days(m)[1] <= on
     ]
     counts: dict[str, dict[str, int]] = {office: dict.fromkeys(complete, 0) for office, _ in people}
     for (office, month), persons in people.items():
