@@ -117,7 +117,7 @@ class Grant:
         return self.effective_from <= last and (end is None or end >= first)
 
     def suspended(self, day: date) -> bool:
-        return any(s.covers(day) for s in self.suspensions)
+        return bool(self.suspensions) and any(s.covers(day) for s in self.suspensions)
 
     def active(self, day: date) -> bool:
         """In force and paid (not suspended) on ``day``."""
@@ -125,6 +125,8 @@ class Grant:
 
     def category_on(self, day: date) -> str:
         category = self.category
+        if not self.revisions:
+            return category
         for since, revised in sorted(self.revisions):
             if since <= day:
                 category = revised
@@ -216,6 +218,8 @@ class CaseHistory:
     def office_on(self, day: date) -> str:
         """The office competent for the case on ``day`` (transfers by their effective date)."""
         office = self.origin_office
+        if not self.transfers:
+            return office
         for effective_on, to_office in sorted(self.transfers):
             if effective_on <= day:
                 office = to_office
