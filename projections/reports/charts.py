@@ -67,7 +67,8 @@ def chart(report: ReportTable, fmt: str) -> bytes:
             bars = ax.bar([x + index * width for x in xs], ys, width=width, label=name)
             for number, patch in enumerate(bars.patches):
                 patch.set_gid(f"series-{name}-{number}")
-    ax.set_xticks(range(len(categories)), categories, rotation=45, ha="right")
+    shift = 0.0 if spec.kind == "line" else width * (len(series) - 1) / 2
+    ax.set_xticks([i + shift for i in range(len(categories))], categories, rotation=45, ha="right")
     ax.set_ylabel(spec.y_label)
     known = "now" if report.known_on is None else report.known_on.isoformat()
     ax.set_title(f"{report.title}: true on {report.on.isoformat()}, known on {known}")
