@@ -81,6 +81,8 @@ async def test_http_reports_refuse_other_roles_unknown_names_and_charts_without_
     problem(await stack.client.get("/reports/nope", headers=head), 404, "unknown_report")
     problem(await stack.client.get("/reports/caseload?format=png", headers=head), 404, "no_chart")
     problem(await stack.client.get("/reports/caseload"), 401, "unauthenticated")
+    no_call = await stack.client.get("/reports/lap-progress?on=2023-01-01", headers=head)
+    problem(no_call, 422, "report_not_available")
 
 
 async def test_http_chart_is_an_svg_of_the_office(stack: ApiStack) -> None:
@@ -142,6 +144,11 @@ def test_cli_report_for_a_region_as_known_on_a_date(
     bad = runner.invoke(app, ["report", "caseload", "--on", "2025-13-01"])
     assert bad.exit_code == 2
     assert "not a date" in bad.output
+    # Reports replay into memory: the live read-model database was never created.
+    assert not (tmp_path / "data" / "readmodels.sqlite3").exists()
+    no_call = runner.invoke(app, ["report", "lap-progress", "--on", "2023-01-01"])
+    assert no_call.exit_code == 1
+    assert "no LAP call holds 2023-01-01" in no_call.output
     unknown = runner.invoke(app, ["report", "nope"])
     assert unknown.exit_code == 2
     assert "unknown report" in unknown.output

@@ -60,7 +60,11 @@ def report(
     for code in office or []:
         if not (len(code) == 5 and code.isdigit()):
             raise typer.BadParameter(f"{code!r} is not a NIS code", param_hint="--office")
-    data = asyncio.run(_generate(name, day, known, office, year or day.year, fmt))
+    try:
+        data = asyncio.run(_generate(name, day, known, office, year or day.year, fmt))
+    except LookupError as missing:  # e.g. no LAP call holds the date
+        typer.echo(f"report {name}: {missing}", err=True)
+        raise typer.Exit(1) from None
     if out is None:
         sys.stdout.write(data.decode())
     else:

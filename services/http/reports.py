@@ -33,7 +33,7 @@ def reports_router() -> APIRouter:
 
     @router.get(
         "/{name}",
-        responses=problem_responses(401, 403, 404),
+        responses=problem_responses(401, 403, 404, 422),
         summary="A report of the caller's office, true on a date and as known on a date",
         operation_id="report",
     )
@@ -76,14 +76,19 @@ def reports_router() -> APIRouter:
             rules=default_rules(),
         )
         store = api.store
-        table = await generate(
-            store.nc,
-            name,
-            params,
-            stream=store.stream,
-            subjects=store.subjects,
-            registry=store.registry,
-        )
+        try:
+            table = await generate(
+                store.nc,
+                name,
+                params,
+                stream=store.stream,
+                subjects=store.subjects,
+                registry=store.registry,
+            )
+        except LookupError as missing:  # e.g. no LAP call holds the date
+            raise ProblemError(
+                422, "report_not_available", "Report not available", str(missing), "on"
+            ) from None
         return Response(render(table, fmt), media_type=MEDIA[fmt])
 
     return router
