@@ -11,7 +11,9 @@ import pytest
 
 from events.case import EventRetracted, RetractionReason
 from events.registry import registry
+from projections.reports import REPORTS
 from projections.reports.charts import chart, series_of
+from projections.reports.common import definition_of
 from projections.reports.facts import FACT_EVENTS, report_facts
 from projections.reports.history import _FOLDS
 from projections.reports.model import ReportTable, to_csv, to_json, to_table
@@ -33,6 +35,13 @@ async def store(module_nats_server: NatsServer) -> AsyncIterator[EventStore]:
 def test_every_fact_event_exists_and_has_a_fold() -> None:
     assert set(FACT_EVENTS) <= set(registry().names())
     assert set(_FOLDS) == set(FACT_EVENTS) == report_facts.handles
+
+
+def test_every_report_states_its_definition_in_its_docstring() -> None:
+    for name, entry in REPORTS.items():
+        text = definition_of(entry.build)
+        assert len(text) > 200, name
+        assert "people" in text or "line" in text, name
 
 
 def test_known_on_cuts_off_at_midnight_brussels_time() -> None:

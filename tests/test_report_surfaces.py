@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 from events.base import Role
 from events.registry import registry
 from events.subsidies import SubsidyScheme
+from projections.reports.caseload import caseload_report
+from projections.reports.common import definition_of
 from services.cli import app
 from services.embedded import NatsServer
 from services.store import EventStore
@@ -59,7 +61,7 @@ async def test_http_report_is_of_the_callers_office_only(stack: ApiStack) -> Non
     assert {r["office"] for r in body["rows"]} == {OFFICE}
     assert body["offices"] == [OFFICE]
     assert body["on"] == "2025-03-15"
-    assert "distinct people" in body["definition"]
+    assert body["definition"] == definition_of(caseload_report)  # the docstring
 
 
 async def test_http_known_on_gives_the_figure_before_the_correction(stack: ApiStack) -> None:

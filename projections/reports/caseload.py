@@ -6,23 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from projections.caseload.deadlines import Evaluation, GpmiFacts, deadlines
+from projections.reports.common import definition_of
 from projections.reports.history import CaseHistory, Grant, iter_cases
 from projections.reports.model import Params, ReportTable
 from services.db import Database
-
-DEFINITION = """
-Counts distinct people (person reference, else the case) whose right (leefloon or
-equivalent leefloon) is in force on the report date D: granted from a day on or before D
-and not ended or expired before D; a suspended right counts (and shows under
-suspended). Each person counts for the office competent on D. Breakdowns, each counting
-the same people: right_type and category (after revisions in force on D); counselor
-(role:user of every assignment running on D); trajectory (kind of each trajectory running
-on D, or none); placement (type of each placement running on D, or none); gpmi (signing
-term: to_sign, sign_overdue, signed, ended, exempt, not_applicable: signed within 3 months
-of the first grant requiring one); evaluation (of a running GPMI: met, due, overdue: 3
-evaluations a GPMI year, 2 in person). A person can be in several counsellor, trajectory
-or placement rows.
-"""
 
 
 def _gpmi_facts(case: CaseHistory, grant: Grant, on_suspended: bool) -> GpmiFacts:
@@ -43,6 +30,18 @@ def _gpmi_facts(case: CaseHistory, grant: Grant, on_suspended: bool) -> GpmiFact
 
 
 def caseload_report(db: Database, params: Params) -> ReportTable:
+    """Counts distinct people (person reference, else the case) whose right (leefloon or
+    equivalent leefloon) is in force on the report date D: granted from a day on or before D
+    and not ended or expired before D; a suspended right counts (and shows under
+    suspended). Each person counts for the office competent on D. Breakdowns, each counting
+    the same people: right_type and category (after revisions in force on D); counselor
+    (role:user of every assignment running on D); trajectory (kind of each trajectory running
+    on D, or none); placement (type of each placement running on D, or none); gpmi (signing
+    term: to_sign, sign_overdue, signed, ended, exempt, not_applicable: signed within 3 months
+    of the first grant requiring one); evaluation (of a running GPMI: met, due, overdue: 3
+    evaluations a GPMI year, 2 in person). A person can be in several counsellor, trajectory
+    or placement rows.
+    """
     on = params.on
     people: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for case in iter_cases(db, on):
@@ -89,7 +88,7 @@ def caseload_report(db: Database, params: Params) -> ReportTable:
     return ReportTable(
         name="caseload",
         title="Caseload on a date",
-        definition=DEFINITION,
+        definition=definition_of(caseload_report),
         on=on,
         known_on=params.known_on,
         offices=None if params.offices is None else tuple(sorted(params.offices)),

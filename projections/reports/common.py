@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from projections.reports.model import Params, ReportTable, Value
+
+
+def definition_of(report: Callable[..., Any]) -> str:
+    """A report's exact definition: its docstring, printed with every generated report."""
+    return inspect.cleandoc(report.__doc__ or "")
 
 
 def percent(part: int, whole: int) -> str | None:

@@ -5,26 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from projections.reports.common import definition_of
 from projections.reports.eligibility import eligibility
 from projections.reports.history import CaseHistory, Claim, iter_cases, month_days
 from projections.reports.model import Params, ReportTable, Value
 from projections.reports.monthly import RefundRate, count_months, refund_rate
 from services.db import Database
-
-DEFINITION = """
-One line per office, scheme, person (person reference, else the case) and month, as true on
-the report date. The office is the one competent for the case on the month's last day (or
-on the report date, if earlier). eligible_cents: what the trajectory facts make the case
-eligible for (see the eligibility rules: RMI refund at the office's refund rate of the
-year, GPMI 10 % for 12 months from the month of signing, TWE effort with MLP registration
-by month end, art. 60 compensation, art. 61 premium), with the rule version it used;
-empty when no rule version covers the month. claimed_cents: the claim lines that stand
-(not superseded by a correction), approved_cents and rejected_cents: of those, what the
-payer approved (its amount) and what it rejected (the claimed amount); corrected_cents:
-how much corrections changed the standing lines against their first submission
-(standing minus original). claim_rule: the rule versions the claim lines name. Totals are
-exact sums in cents; LAP and ESF have no per-person eligibility.
-"""
 
 COLUMNS = (
     "office",
@@ -97,6 +83,19 @@ def ledger_lines(db: Database, params: Params) -> dict[tuple[str, str, str, str]
 
 
 def ledger_report(db: Database, params: Params) -> ReportTable:
+    """One line per office, scheme, person (person reference, else the case) and month, as true on
+    the report date. The office is the one competent for the case on the month's last day (or
+    on the report date, if earlier). eligible_cents: what the trajectory facts make the case
+    eligible for (see the eligibility rules: RMI refund at the office's refund rate of the
+    year, GPMI 10 % for 12 months from the month of signing, TWE effort with MLP registration
+    by month end, art. 60 compensation, art. 61 premium), with the rule version it used;
+    empty when no rule version covers the month. claimed_cents: the claim lines that stand
+    (not superseded by a correction), approved_cents and rejected_cents: of those, what the
+    payer approved (its amount) and what it rejected (the claimed amount); corrected_cents:
+    how much corrections changed the standing lines against their first submission
+    (standing minus original). claim_rule: the rule versions the claim lines name. Totals are
+    exact sums in cents; LAP and ESF have no per-person eligibility.
+    """
     lines = ledger_lines(db, params)
     rows: list[tuple[Value, ...]] = []
     for (office, scheme, person, month), line in sorted(lines.items()):
@@ -122,7 +121,7 @@ def ledger_report(db: Database, params: Params) -> ReportTable:
     return ReportTable(
         name="subsidy-ledger",
         title="Subsidy ledger",
-        definition=DEFINITION,
+        definition=definition_of(ledger_report),
         on=params.on,
         known_on=params.known_on,
         offices=None if params.offices is None else tuple(sorted(params.offices)),

@@ -9,23 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from projections.reports.common import definition_of
 from projections.reports.history import CaseHistory, iter_cases, month_days, months_between
 from projections.reports.model import Params, ReportTable
 from projections.rules import RuleBook, RuleVersion
 from services.db import Database
-
-DEFINITION = """
-Counts distinct people (person reference, else the case) whose right (leefloon or
-equivalent leefloon) is in force and not suspended on the last day of each month of the
-year, for the office competent on that day. Months whose last day lies after the report
-date are left out. average = the mean of the 12 monthly counts of the year (only when all
-12 are complete). refund_percent = the federal refund rate of the year, set by the average
-of the year before last: 55 %, 65 % from 500 and 70 % from 1,000 people; the first rise
-above the base rate also needs >= 5 % growth of that average over the year before; a fall
-below a threshold lowers the rate by 1 point a year, unless the average fell by less than
-3 %. A year whose year-before-last is not complete in the history gets the base rate
-(reading of the rule [I]).
-"""
 
 
 def monthly_counts(db: Database, params: Params) -> dict[str, dict[str, int]]:
@@ -117,6 +105,17 @@ def refund_rates(db: Database, params: Params) -> dict[str, RefundRate]:
 
 
 def monthly_report(db: Database, params: Params) -> ReportTable:
+    """Counts distinct people (person reference, else the case) whose right (leefloon or
+    equivalent leefloon) is in force and not suspended on the last day of each month of the
+    year, for the office competent on that day. Months whose last day lies after the report
+    date are left out. average = the mean of the 12 monthly counts of the year (only when all
+    12 are complete). refund_percent = the federal refund rate of the year, set by the average
+    of the year before last: 55 %, 65 % from 500 and 70 % from 1,000 people; the first rise
+    above the base rate also needs >= 5 % growth of that average over the year before; a fall
+    below a threshold lowers the rate by 1 point a year, unless the average fell by less than
+    3 %. A year whose year-before-last is not complete in the history gets the base rate
+    (reading of the rule [I]).
+    """
     counts = monthly_counts(db, params)
     rows = []
     versions = set()
@@ -141,7 +140,7 @@ def monthly_report(db: Database, params: Params) -> ReportTable:
     return ReportTable(
         name="monthly-count",
         title="Monthly count and refund tier",
-        definition=DEFINITION,
+        definition=definition_of(monthly_report),
         on=params.on,
         known_on=params.known_on,
         offices=None if params.offices is None else tuple(sorted(params.offices)),

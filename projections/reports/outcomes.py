@@ -6,41 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from projections.reports.common import percent, table
+from projections.reports.common import definition_of, percent, table
 from projections.reports.history import CaseHistory, add_months, iter_cases
 from projections.reports.model import Params, ReportTable, Value
 from services.db import Database
-
-COHORT_DEFINITION = """
-Cohort: distinct people (person reference, else the case) whose right starts
-(effective_from) in the reporting year, on or before the report date, with no right in
-force during the 3 months before that start; a person counts once, with the first such
-start, for the office competent on that day. Outcome: the reason of the first recorded
-outflow (OutflowRecorded.outflow_on) within 365 days of the start (start + 364 days) and
-on or before the report date; none_within_365_days when the 365 days are over without one;
-window_open when they are not over yet on the report date and no outflow is recorded.
-Outcomes add up to the cohort; percent = people / cohort of the office.
-"""
-
-AFTERCARE_DEFINITION = """
-Cohort: distinct people whose aftercare (nazorg) starts (AftercareStarted, business date)
-in the reporting year, on or before the report date; a person counts once, with the first
-such start, for the office competent on that day. Outcome: the outcome of that aftercare's
-end (AftercareEnded) on or before the report date, else ongoing. Outcomes add up to the
-cohort; percent = people / cohort of the office.
-"""
-
-SUSTAINABLE_DEFINITION = """
-Cohort: distinct people whose first outflow for work (OutflowRecorded with reason work or
-own_business) in the reporting year lies on or before the report date, for the office
-competent on the outflow date. At each horizon (+3, +6 and +12 months after the outflow
-date): not_yet_due if the horizon lies after the report date; else back_on_leefloon if a
-right starts between the outflow and the horizon or is in force on the horizon; else by
-the latest employment check (EmploymentVerified) between the outflow and the horizon:
-sustained if it found the person employed, not_employed if not, unknown without a check.
-No official definition exists [U]; this is the proposal of domain.md section 3 [I].
-Statuses add up to the cohort at every horizon.
-"""
 
 WORK_REASONS = ("work", "own_business")
 HORIZONS = (3, 6, 12)
@@ -78,6 +47,15 @@ def _new_applicant_start(case: CaseHistory, params: Params) -> date | None:
 
 
 def cohort_outflow_report(db: Database, params: Params) -> ReportTable:
+    """Cohort: distinct people (person reference, else the case) whose right starts
+    (effective_from) in the reporting year, on or before the report date, with no right in
+    force during the 3 months before that start; a person counts once, with the first such
+    start, for the office competent on that day. Outcome: the reason of the first recorded
+    outflow (OutflowRecorded.outflow_on) within 365 days of the start (start + 364 days) and
+    on or before the report date; none_within_365_days when the 365 days are over without one;
+    window_open when they are not over yet on the report date and no outflow is recorded.
+    Outcomes add up to the cohort; percent = people / cohort of the office.
+    """
     from events.outflow import OutflowReason
 
     counts: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -105,7 +83,7 @@ def cohort_outflow_report(db: Database, params: Params) -> ReportTable:
         params,
         name="cohort-outflow",
         title="New-applicant cohort: outflow within 365 days by reason",
-        definition=COHORT_DEFINITION,
+        definition=definition_of(cohort_outflow_report),
         columns=("office", "reason", "people", "percent"),
         rows=rows,
         totals=("TOTAL", "cohort", sum(int(r[2] or 0) for r in rows), None),
@@ -113,6 +91,12 @@ def cohort_outflow_report(db: Database, params: Params) -> ReportTable:
 
 
 def aftercare_report(db: Database, params: Params) -> ReportTable:
+    """Cohort: distinct people whose aftercare (nazorg) starts (AftercareStarted, business date)
+    in the reporting year, on or before the report date; a person counts once, with the first
+    such start, for the office competent on that day. Outcome: the outcome of that aftercare's
+    end (AftercareEnded) on or before the report date, else ongoing. Outcomes add up to the
+    cohort; percent = people / cohort of the office.
+    """
     from events.placements import AftercareOutcome
 
     counts: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -136,7 +120,7 @@ def aftercare_report(db: Database, params: Params) -> ReportTable:
         params,
         name="aftercare-outcomes",
         title="Aftercare outcomes of the year's aftercare cohort",
-        definition=AFTERCARE_DEFINITION,
+        definition=definition_of(aftercare_report),
         columns=("office", "outcome", "people", "percent"),
         rows=rows,
         totals=("TOTAL", "cohort", sum(int(r[2] or 0) for r in rows), None),
@@ -159,6 +143,16 @@ def _status_at(case: CaseHistory, left_on: date, months: int, on: date) -> str:
 
 
 def sustainable_work_report(db: Database, params: Params) -> ReportTable:
+    """Cohort: distinct people whose first outflow for work (OutflowRecorded with reason work or
+    own_business) in the reporting year lies on or before the report date, for the office
+    competent on the outflow date. At each horizon (+3, +6 and +12 months after the outflow
+    date): not_yet_due if the horizon lies after the report date; else back_on_leefloon if a
+    right starts between the outflow and the horizon or is in force on the horizon; else by
+    the latest employment check (EmploymentVerified) between the outflow and the horizon:
+    sustained if it found the person employed, not_employed if not, unknown without a check.
+    No official definition exists [U]; this is the proposal of domain.md section 3 [I].
+    Statuses add up to the cohort at every horizon.
+    """
     statuses = ("sustained", "back_on_leefloon", "not_employed", "unknown", "not_yet_due")
     counts: dict[tuple[str, int, str], set[str]] = defaultdict(set)
     seen: set[str] = set()
@@ -184,7 +178,7 @@ def sustainable_work_report(db: Database, params: Params) -> ReportTable:
         params,
         name="sustainable-work",
         title="Sustainable work at +3, +6 and +12 months",
-        definition=SUSTAINABLE_DEFINITION,
+        definition=definition_of(sustainable_work_report),
         columns=("office", "horizon", "status", "people", "percent"),
         rows=rows,
     )

@@ -5,33 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from projections.reports.common import percent, table
+from projections.reports.common import definition_of, percent, table
 from projections.reports.history import CaseHistory, iter_cases
 from projections.reports.model import Params, ReportTable, Value
 from projections.rules import NoRuleError
 from services.db import Database
-
-ACTIVATION_DEFINITION = """
-Denominator (people_with_right): distinct people (person reference, else the case) with a
-right in force on at least one day of the reporting year up to the report date.
-Numerator (activated): of those, people with at least one activation step running on a day
-of that period: a placement of any type, a training, a language course or a group project.
-Sub-ratio (working): of the activated, people with a paid-work placement (TWE/art. 60,
-art. 61, regular, maatwerk) running in the period, or an employment check that found them
-employed in the period. Each person counts for the office competent on the last day of
-the period.
-"""
-
-LAP_DEFINITION = """
-For the LAP call whose period holds the report date (rule lap, one version per call):
-counted = distinct people who started paid work in the call period, up to the report date,
-while (equivalent) leefloon-entitled: a placement of a paid-work type of the call's rule
-starting on a day with a right in force, or an outflow for a paid-work reason of the rule
-(OutflowRecorded.outflow_on) with a right in force the day before. A person counts once
-per call, for the office competent on the day they started. baseline and engagement come
-from the office's latest LapEngagementRegistered of the call as known; target = baseline +
-engagement; percent = counted / target. How "at work" is counted was not verified [U].
-"""
 
 PAID_PLACEMENTS = ("twe_art60", "art61", "regular", "maatwerk")
 
@@ -51,6 +29,15 @@ def _working(case: CaseHistory, first: date, last: date) -> bool:
 
 
 def activation_report(db: Database, params: Params) -> ReportTable:
+    """Denominator (people_with_right): distinct people (person reference, else the case) with a
+    right in force on at least one day of the reporting year up to the report date.
+    Numerator (activated): of those, people with at least one activation step running on a day
+    of that period: a placement of any type, a training, a language course or a group project.
+    Sub-ratio (working): of the activated, people with a paid-work placement (TWE/art. 60,
+    art. 61, regular, maatwerk) running in the period, or an employment check that found them
+    employed in the period. Each person counts for the office competent on the last day of
+    the period.
+    """
     first = date(params.year, 1, 1)
     last = min(date(params.year, 12, 31), params.on)
     groups: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -75,7 +62,7 @@ def activation_report(db: Database, params: Params) -> ReportTable:
         params,
         name="activation-rate",
         title="Activation rate",
-        definition=ACTIVATION_DEFINITION,
+        definition=definition_of(activation_report),
         columns=(
             "office",
             "people_with_right",
@@ -109,6 +96,15 @@ def _started_work(
 
 
 def lap_report(db: Database, params: Params) -> ReportTable:
+    """For the LAP call whose period holds the report date (rule lap, one version per call):
+    counted = distinct people who started paid work in the call period, up to the report date,
+    while (equivalent) leefloon-entitled: a placement of a paid-work type of the call's rule
+    starting on a day with a right in force, or an outflow for a paid-work reason of the rule
+    (OutflowRecorded.outflow_on) with a right in force the day before. A person counts once
+    per call, for the office competent on the day they started. baseline and engagement come
+    from the office's latest LapEngagementRegistered of the call as known; target = baseline +
+    engagement; percent = counted / target. How "at work" is counted was not verified [U].
+    """
     try:
         call = params.rules.at("lap", params.on)
     except NoRuleError as missing:
@@ -148,7 +144,7 @@ def lap_report(db: Database, params: Params) -> ReportTable:
         params,
         name="lap-progress",
         title=f"LAP progress ({call.version}, {first.isoformat()} to {call.valid_to})",
-        definition=LAP_DEFINITION,
+        definition=definition_of(lap_report),
         columns=("office", "call", "measure", "people", "percent_of_target"),
         rows=rows,
         rule_versions=(call.version,),
