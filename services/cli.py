@@ -14,6 +14,7 @@ from rich.console import Console
 
 from events.base import Role
 from projections.cli import projections_app
+from projections.reports.cli import report as report_command
 from services.http.cli import tokens_app
 from services.settings import Settings
 
@@ -40,6 +41,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(projections_app, name="projections")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(docs_app, name="docs")
+app.command("report")(report_command)
 
 console = Console(stderr=True)
 
@@ -398,6 +400,27 @@ def bench_projections(
             postgres=postgres,
             log=console.print,
         )
+    )
+    _emit(results, json_out)
+
+
+@bench_app.command("report")
+def bench_report(
+    name: Annotated[str, typer.Argument(help="The report to time, e.g. subsidy-ledger.")],
+    events: Annotated[int, typer.Option(min=1, help="Events in the stream.")] = 1_000_000,
+    on: Annotated[str, typer.Option(help="Report date YYYY-MM-DD.")] = "2025-12-31",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+) -> None:
+    """One report from scratch by replay over EVENTS events: replay and compute, timed."""
+    from datetime import date
+
+    from projections.reports import REPORTS
+    from services.bench.reports import run_benchmark
+
+    if name not in REPORTS:
+        raise typer.BadParameter(f"unknown report; known: {', '.join(REPORTS)}", param_hint="NAME")
+    results = asyncio.run(
+        run_benchmark(name=name, events=events, on=date.fromisoformat(on), log=console.print)
     )
     _emit(results, json_out)
 

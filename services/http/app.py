@@ -20,6 +20,7 @@ from services.http.deps import Api
 from services.http.errors import HANDLERS, CrashGuard
 from services.http.problems import Problem, ProblemError, problem_response
 from services.http.readmodels import metrics_router, read_models_router
+from services.http.reports import reports_router
 from services.http.tokens import TokenStore
 from services.readmodels import ReadModels
 from services.runtime import Runtime, build_application
@@ -81,6 +82,7 @@ def create_app(api: Api) -> FastAPI:
     app.include_router(cases_router())
     app.include_router(read_models_router())
     app.include_router(metrics_router())
+    app.include_router(reports_router())
 
     @app.get("/health", tags=["service"], summary="Liveness: the API runs and NATS is connected")
     async def health() -> JSONResponse:

@@ -1,0 +1,98 @@
+"""Report benchmark: one report from scratch by replay over a stream of N events.
+
+Run with ``doorstroom bench report NAME --events N`` or call ``run_benchmark``. It starts its
+own nats-server (or uses DOORSTROOM_NATS_URL), fills a stream with the realistic case
+histories of the projection benchmark, then times the replay into an in-memory store and
+the report's computation separately (wall and CPU seconds). Target: 1,000,000 events in at
+most 30 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import nats
+
+from events.registry import registry
+from events.subjects import Subjects
+from projections.reports import Params
+from projections.reports.catalogue import build
+from projections.reports.facts import report_facts
+from projections.reports.replay import memory_database, replay_into
+from projections.rules import default_rules
+from services.bench.projections import fill
+from services.bench.store import machine
+from services.embedded import NatsServer
+from services.settings import Settings
+from services.store import EventStore
+from services.stream import provision_event_stream
+
+
+async def time_report(store: EventStore, name: str, params: Params) -> dict[str, Any]:
+    """Replay and compute ``name`` once; wall and CPU seconds of each step."""
+    db = memory_database()
+    try:
+        wall, cpu = time.perf_counter(), time.process_time()
+        read = await replay_into(
+            db,
+            [report_facts],
+            store.nc,
+            stream=store.stream,
+            subjects=store.subjects,
+            registry=store.registry,
+            known_on=params.known_on,
+        )
+        replay_wall, replay_cpu = time.perf_counter() - wall, time.process_time() - cpu
+        wall, cpu = time.perf_counter(), time.process_time()
+        table = await asyncio.to_thread(build, db, name, params)
+        build_wall, build_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    finally:
+        db.close()
+    total = replay_wall + build_wall
+    return {
+        "report": name,
+        "events_read": read,
+        "rows": len(table.rows),
+        "replay": {"seconds": round(replay_wall, 2), "cpu_seconds": round(replay_cpu, 2)},
+        "compute": {"seconds": round(build_wall, 2), "cpu_seconds": round(build_cpu, 2)},
+        "total_seconds": round(total, 2),
+        "events_per_s": round(read / total) if total else None,
+        "replay_cpu_us_per_event": round(replay_cpu * 1e6 / read, 1) if read else None,
+    }
+
+
+async def run_benchmark(
+    *, name: str, events: int, on: date, log: Callable[[str], None]
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="doorstroom-bench-") as tmp:
+        directory = Path(tmp)
+        settings = Settings(data_dir=directory, stream="BENCHREPORT")
+        server = None
+        url = os.environ.get("DOORSTROOM_NATS_URL")
+        if not url:
+            server = NatsServer(store_dir=directory / "nats").start()
+            url = server.url
+        nc = await nats.connect(url, max_reconnect_attempts=-1)
+        try:
+            await provision_event_stream(nc.jetstream(), settings)
+            store = EventStore(
+                nc, stream=settings.stream, subjects=Subjects(), registry=registry(), sealer=None
+            )
+            log(f"filling the stream with {events} events")
+            await fill(store, events)
+            params = Params(on=on, known_on=None, offices=None, year=on.year, rules=default_rules())
+            log(f"{name}: replay into memory and compute")
+            out = {"machine": machine(), "stream_events": await store.last_seq()}
+            out.update(await time_report(store, name, params))
+            return out
+        finally:
+            await nc.close()
+            if server is not None:
+                server.stop()
