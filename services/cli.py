@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
@@ -197,6 +198,66 @@ def demo() -> None:
             return await fill_and_report(rt, console)
 
     raise typer.Exit(asyncio.run(go()))
+
+
+@app.command()
+def simulate(
+    directory: Annotated[Path, typer.Argument(help="Where the files go (new or empty).")],
+    offices: Annotated[int, typer.Option(min=1, help="Offices (the demo's three first).")] = 300,
+    clients: Annotated[int, typer.Option(min=1, help="Clients (aid requests).")] = 150_000,
+    events: Annotated[
+        int | None, typer.Option(min=1, help="About this many events; overrides --clients.")
+    ] = None,
+    years: Annotated[float, typer.Option(min=0.1, help="Length of the window.")] = 5.0,
+    start: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="First day (default: first rule-book day)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 1,
+    employers: Annotated[int, typer.Option(min=1, help="Employers in the pool.")] = 3_000,
+    phase_months: Annotated[int, typer.Option(min=1, help="Months per import phase.")] = 6,
+    import_: Annotated[
+        bool, typer.Option("--import", help="Then import every file in the manifest's order.")
+    ] = False,
+) -> None:
+    """Seeded histories of many offices as import files, with a manifest giving their order.
+
+    Import them with --import, or each file of manifest.json in order with
+    DOORSTROOM_OFFICES_FILE=DIR/offices.json doorstroom import DIR/FILE --office OFFICE.
+    """
+    from events.envelope import BRUSSELS
+    from services.simulate import SimulationConfig, import_simulation
+    from services.simulate import simulate as run_simulation
+
+    config = SimulationConfig(
+        offices=offices,
+        clients=clients,
+        events=events,
+        years=years,
+        start=start.date() if start else None,
+        seed=seed,
+        employers=employers,
+        phase_months=phase_months,
+    )
+    today = datetime.now(BRUSSELS).date()
+    try:
+        manifest = run_simulation(config, directory, today=today, log=console.print)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(
+        f"wrote {manifest['commands']} commands (about {manifest['events_estimate']} events) "
+        f"of {manifest['clients']} clients in {manifest['offices']} offices, "
+        f"{manifest['first_day']} to {manifest['last_day']}: {len(manifest['files'])} files, "
+        f"{manifest['transfers']} transfers, {manifest['late_recordings']} late recordings; "
+        f"order in {directory / 'manifest.json'}"
+    )
+    if import_:
+        summary = asyncio.run(import_simulation(Settings(), directory, log=console.print))
+        typer.echo(
+            f"imported: read {summary.read}, stored {summary.stored}, already stored "
+            f"{summary.already_stored}, rejected {summary.rejected} in {summary.seconds:.1f} s"
+        )
+        raise typer.Exit(1 if summary.rejected else 0)
 
 
 @app.command()
