@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 from datetime import datetime
@@ -28,7 +29,10 @@ app = typer.Typer(
 schema_app = typer.Typer(help="JSON Schemas of events and commands.", no_args_is_help=True)
 audit_app = typer.Typer(help="Tamper evidence: hash chains per case.", no_args_is_help=True)
 stream_app = typer.Typer(help="The event stream on JetStream.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks (figures, not tests).", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks (figures, not tests). Without a subcommand: the whole suite.",
+    invoke_without_command=True,
+)
 docs_app = typer.Typer(help="Documents generated from the code.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 app.add_typer(audit_app, name="audit")
@@ -343,6 +347,44 @@ def audit_verify(
         report = asyncio.run(go())
     print_report(report, sys.stdout)
     raise typer.Exit(0 if report.ok else 1)
+
+
+@bench_app.callback()
+def bench_suite(
+    ctx: typer.Context,
+    events: Annotated[int, typer.Option(min=1000, help="Size of the simulated stream.")] = (
+        200_000
+    ),
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+    postgres_dsn: Annotated[
+        str | None, typer.Option(help="Also rebuild into PostgreSQL (a schema of its own).")
+    ] = None,
+    markdown: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the table as Markdown; into a file with bench markers (the README), "
+            "only between them."
+        ),
+    ] = None,
+    offices: Annotated[int, typer.Option(min=1, help="Simulated offices.")] = 300,
+    seed: Annotated[int, typer.Option(help="Seed of the simulation.")] = 1,
+) -> None:
+    """The fixed suite on one server and one simulated stream: ceilings, peer, ours."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.console import Console as Out
+
+    from services.bench.report import markdown_section, table, write_markdown
+    from services.bench.suite import SuiteOptions, run_suite
+
+    options = SuiteOptions(events=events, offices=offices, seed=seed, postgres_dsn=postgres_dsn)
+    results = asyncio.run(run_suite(options, log=console.print))
+    if json_out is not None:
+        json_out.write_text(json.dumps(results, indent=2) + "\n")
+    Out().print(table(results))
+    if markdown is not None:
+        write_markdown(markdown, markdown_section(results))
+        console.print(f"wrote the table to {markdown}")
 
 
 @bench_app.command("store")
