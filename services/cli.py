@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
@@ -32,7 +34,10 @@ app = typer.Typer(
 schema_app = typer.Typer(help="JSON Schemas of events and commands.", no_args_is_help=True)
 audit_app = typer.Typer(help="Tamper evidence: hash chains per case.", no_args_is_help=True)
 stream_app = typer.Typer(help="The event stream on JetStream.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks (figures, not tests).", no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks (figures, not tests). Without a subcommand: the whole suite.",
+    invoke_without_command=True,
+)
 docs_app = typer.Typer(help="Documents generated from the code.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 app.add_typer(audit_app, name="audit")
@@ -262,6 +267,66 @@ def demo() -> None:
 
 
 @app.command()
+def simulate(
+    directory: Annotated[Path, typer.Argument(help="Where the files go (new or empty).")],
+    offices: Annotated[int, typer.Option(min=1, help="Offices (the demo's three first).")] = 300,
+    clients: Annotated[int, typer.Option(min=1, help="Clients (aid requests).")] = 150_000,
+    events: Annotated[
+        int | None, typer.Option(min=1, help="About this many events; overrides --clients.")
+    ] = None,
+    years: Annotated[float, typer.Option(min=0.1, help="Length of the window.")] = 5.0,
+    start: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="First day (default: first rule-book day)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 1,
+    employers: Annotated[int, typer.Option(min=1, help="Employers in the pool.")] = 3_000,
+    phase_months: Annotated[int, typer.Option(min=1, help="Months per import phase.")] = 6,
+    import_: Annotated[
+        bool, typer.Option("--import", help="Then import every file in the manifest's order.")
+    ] = False,
+) -> None:
+    """Seeded histories of many offices as import files, with a manifest giving their order.
+
+    Import them with --import, or each file of manifest.json in order with
+    DOORSTROOM_OFFICES_FILE=DIR/offices.json doorstroom import DIR/FILE --office OFFICE.
+    """
+    from events.envelope import BRUSSELS
+    from services.simulate import SimulationConfig, import_simulation
+    from services.simulate import simulate as run_simulation
+
+    config = SimulationConfig(
+        offices=offices,
+        clients=clients,
+        events=events,
+        years=years,
+        start=start.date() if start else None,
+        seed=seed,
+        employers=employers,
+        phase_months=phase_months,
+    )
+    today = datetime.now(BRUSSELS).date()
+    try:
+        manifest = run_simulation(config, directory, today=today, log=console.print)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(
+        f"wrote {manifest['commands']} commands (about {manifest['events_estimate']} events) "
+        f"of {manifest['clients']} clients in {manifest['offices']} offices, "
+        f"{manifest['first_day']} to {manifest['last_day']}: {len(manifest['files'])} files, "
+        f"{manifest['transfers']} transfers, {manifest['late_recordings']} late recordings; "
+        f"order in {directory / 'manifest.json'}"
+    )
+    if import_:
+        summary = asyncio.run(import_simulation(Settings(), directory, log=console.print))
+        typer.echo(
+            f"imported: read {summary.read}, stored {summary.stored}, already stored "
+            f"{summary.already_stored}, rejected {summary.rejected} in {summary.seconds:.1f} s"
+        )
+        raise typer.Exit(1 if summary.rejected else 0)
+
+
+@app.command()
 def erase(
     person: Annotated[UUID, typer.Argument(help="The person_ref whose key is destroyed.")],
 ) -> None:
@@ -344,6 +409,44 @@ def audit_verify(
         report = asyncio.run(go())
     print_report(report, sys.stdout)
     raise typer.Exit(0 if report.ok else 1)
+
+
+@bench_app.callback()
+def bench_suite(
+    ctx: typer.Context,
+    events: Annotated[int, typer.Option(min=1000, help="Size of the simulated stream.")] = (
+        200_000
+    ),
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+    postgres_dsn: Annotated[
+        str | None, typer.Option(help="Also rebuild into PostgreSQL (a schema of its own).")
+    ] = None,
+    markdown: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the table as Markdown; into a file with bench markers (the README), "
+            "only between them."
+        ),
+    ] = None,
+    offices: Annotated[int, typer.Option(min=1, help="Simulated offices.")] = 300,
+    seed: Annotated[int, typer.Option(help="Seed of the simulation.")] = 1,
+) -> None:
+    """The fixed suite on one server and one simulated stream: ceilings, peer, ours."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.console import Console as Out
+
+    from services.bench.report import markdown_section, table, write_markdown
+    from services.bench.suite import SuiteOptions, run_suite
+
+    options = SuiteOptions(events=events, offices=offices, seed=seed, postgres_dsn=postgres_dsn)
+    results = asyncio.run(run_suite(options, log=console.print))
+    if json_out is not None:
+        json_out.write_text(json.dumps(results, indent=2) + "\n")
+    Out().print(table(results))
+    if markdown is not None:
+        write_markdown(markdown, markdown_section(results))
+        console.print(f"wrote the table to {markdown}")
 
 
 @bench_app.command("store")

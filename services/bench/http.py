@@ -195,14 +195,18 @@ async def run_benchmark(
     seconds: float = 20.0,
     cases: int = 1000,
     log: Callable[[str], None] = print,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
+    """The figures; with ``settings``, on that server and stream (the bench suite's),
+    otherwise on an embedded server of its own in a temporary directory."""
     ids = [str(uuid4()) for _ in range(cases)]
     opened = ids[: min(cases, int(rate * seconds))]
     with tempfile.TemporaryDirectory(prefix="doorstroom-bench-http-") as tmp:
-        settings = Settings(
+        own = settings is None
+        settings = settings or Settings(
             data_dir=Path(tmp), nats_url=None, db=None, vault_db=None, master_key=None
         )
-        async with open_runtime(settings, own_server=True) as rt, open_api(rt) as app:
+        async with open_runtime(settings, own_server=own) as rt, open_api(rt) as app:
             api: Api = app.state.api
             now = datetime.now(UTC)
             token = api.tokens.issue(

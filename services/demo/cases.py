@@ -26,9 +26,8 @@ from services.commands.subsidies import (
 )
 from services.demo import people
 from services.demo.offices import OfficeProfile
-from services.demo.story import DEMO_START, Staff, Story, days, evidence, month_end
+from services.demo.story import DEMO_END, DEMO_START, Staff, Story, days, evidence, month_end
 
-INDEXATION: Final = date(2025, 2, 1)
 REFUND_TIER: Final = 55  # every demo office averages fewer than 500 beneficiaries
 CATEGORIES: Final = (("alleenstaand", 50), ("samenwonend", 25), ("gezinslast", 25))
 
@@ -56,9 +55,17 @@ class CaseWriter:
     outflow_on: date | None = None
     outflow_reason: str | None = None
     suspended: set[date] = field(default_factory=set)
+    first_day: date = DEMO_START
+    """Aid requests arrive from here, over ``intake_days`` days."""
+    intake_days: int = 420
+    last_day: date = DEMO_END
+    """Monthly follow-ups (GPMI, placements) are planned up to here."""
+    refund_tier: int = REFUND_TIER
+    key_prefix: str = ""
+    """Prefix of the case key, so other generators' cases never share the demo's ids."""
 
     def __post_init__(self) -> None:
-        self.story = Story(self.profile.nis, f"case/{self.number}")
+        self.story = Story(self.profile.nis, f"{self.key_prefix}case/{self.number}")
         self.grant_id = self.story.id("decision/grant")
 
     def actor(self, role: Role) -> Actor:
@@ -73,7 +80,7 @@ class CaseWriter:
     def open(self) -> bool:
         """Request, registration, inquiry and the BCSD's decision; False if no right."""
         rng, s, sw = self.rng, self.story, self.actor(Role.SOCIAL_WORKER)
-        self.start = DEMO_START + days(rng.randint(0, 420))
+        self.start = self.first_day + days(rng.randint(0, self.intake_days))
         self.newcomer = rng.random() < self.profile.newcomer_share
         equivalent = self.newcomer and rng.random() < self.profile.equivalent_share / max(
             self.profile.newcomer_share, 0.01

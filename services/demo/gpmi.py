@@ -10,7 +10,7 @@ from events.base import Role
 from services.commands.gpmi import EndGpmi, EvaluateGpmi, MarkAgreementFulfilled, SignGpmi
 from services.demo.cases import CaseWriter
 from services.demo.sanctions import sanction
-from services.demo.story import DEMO_END, days, months
+from services.demo.story import days, months
 from services.domain.deadlines import add_months
 
 AGREEMENTS: Final = {
@@ -67,7 +67,7 @@ def follow_up(
 ) -> None:
     """Evaluations (3 a year, 2 in person), the +10 % claims, perhaps a sanction, the end."""
     rng, s = w.rng, w.story
-    stop = min(w.outflow_on or DEMO_END, DEMO_END)
+    stop = min(w.outflow_on or w.last_day, w.last_day)
     if rng.random() < 0.04 and signed + days(150) < stop:
         sanction(w, gpmi, first_agreement, signed + days(rng.randint(50, 80)))
     for n in range(1, 8):

@@ -14,25 +14,33 @@ from services.demo.cases import CaseWriter
 from services.demo.story import days, evidence, month_end, months
 
 INDEXATION: Final = date(2025, 2, 1)
-REFUND_TIER: Final = 55  # every demo office averages fewer than 500 beneficiaries
+"""The demo's indexation keeps its historical step key, so stores filled earlier stay valid."""
+
+
+def indexations(w: CaseWriter) -> list[date]:
+    """Every new leefloon amount of the rule book after the first version (health index)."""
+    versions = sorted(v.valid_from for v in w.rules.rules["leefloon"].versions)
+    return versions[1:]
 
 
 def money(w: CaseWriter, until: date) -> None:
     """Monthly payments and formulier B claims until the right ends (or ``until``)."""
     last = min(until, (w.outflow_on or until) - days(1))
-    if w.start < INDEXATION <= last:
-        _indexation(w)
+    for indexed in indexations(w):
+        if w.start < indexed <= last:
+            _indexation(w, indexed)
     for month in months(w.start, last):
         if month in w.suspended:
             continue
         _pay_and_claim(w, month)
 
 
-def _indexation(w: CaseWriter) -> None:
-    decision, on = w.story.id("decision/index-2025"), max(date(2025, 1, 28), w.session)
-    figure = w.rules.leefloon(w.category, INDEXATION)
+def _indexation(w: CaseWriter, indexed: date) -> None:
+    key = "index-2025" if indexed == INDEXATION else f"index-{indexed:%Y-%m}"
+    decision, on = w.story.id(f"decision/{key}"), max(indexed - days(4), w.session)
+    figure = w.rules.leefloon(w.category, indexed)
     w.story.add(
-        "index-2025",
+        key,
         ReviseLeefloon,
         on,
         w.actor(Role.BCSD),
@@ -41,11 +49,11 @@ def _indexation(w: CaseWriter) -> None:
         cause="indexation",
         category=w.category,
         monthly_amount_cents=figure.cents,
-        rate_valid_from=INDEXATION,
-        effective_from=INDEXATION,
+        rate_valid_from=indexed,
+        effective_from=indexed,
         rule_version=figure.rule_version,
     )
-    w.notify("index-2025", decision, on)
+    w.notify(key, decision, on)
 
 
 def _pay_and_claim(w: CaseWriter, month: date) -> None:
@@ -68,7 +76,7 @@ def _pay_and_claim(w: CaseWriter, month: date) -> None:
     )
     claim_id = s.id(f"claim/rmi/{period}")
     claimed_on = max(month_end(month) + days(10), paid_on + days(3))
-    due = percent_of(amount, Decimal(REFUND_TIER))
+    due = percent_of(amount, Decimal(w.refund_tier))
     wrong = rng.random() < 0.03
     w.claim(
         f"rmi/{period}",
@@ -78,7 +86,7 @@ def _pay_and_claim(w: CaseWriter, month: date) -> None:
         period=period,
         amount_cents=due + (2_500 if wrong else 0),
         form="b",
-        tier_percent=REFUND_TIER,
+        tier_percent=w.refund_tier,
         decision_id=w.grant_id,
         evidence=evidence(paid),
         rule_version="refund-2016",
@@ -97,7 +105,7 @@ def _pay_and_claim(w: CaseWriter, month: date) -> None:
             period=period,
             amount_cents=due,
             form="b",
-            tier_percent=REFUND_TIER,
+            tier_percent=w.refund_tier,
             decision_id=w.grant_id,
             evidence=evidence(paid),
             rule_version="refund-2016",

@@ -16,7 +16,7 @@ from services.commands.placements import (
     StartPlacement,
 )
 from services.demo.cases import CaseWriter, weighted
-from services.demo.story import DEMO_END, days, month_end, months
+from services.demo.story import days, month_end, months
 from services.domain.deadlines import add_months
 
 AFTERCARE_OUTFLOW: Final = {
@@ -58,7 +58,7 @@ def place(w: CaseWriter, trajectory: UUID, on: date) -> tuple[UUID, str]:
         mlp_ref=None if art61 else f"MLP-{s.nis}-{w.number:04d}",
     )
     end = _placement_outcome(w, placement, on, planned_end)
-    for month in months(on, min(end, DEMO_END)):
+    for month in months(on, min(end, w.last_day)):
         if art61:
             premium = w.rules.art61_premium(Decimal(hours), month)
             w.monthly_claim(

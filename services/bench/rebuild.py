@@ -1,0 +1,60 @@
+"""The rebuild part of ``doorstroom bench``, run as its own process (the worker).
+
+``python -m services.bench.rebuild NATS_URL STREAM DB_URL together|alone`` rebuilds every
+read model together into DB_URL (as ``doorstroom projections run`` does), reads its own
+peak resident memory right after, then (``alone``) each read model alone into a fresh
+SQLite file next to DB_URL, and prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+from pathlib import Path
+from typing import Any
+
+import nats
+
+from events.registry import registry
+from events.subjects import Subjects
+from projections.catalogue import PROJECTIONS
+from services.bench.projections import catch_up_together
+from services.db import sqlite_path
+from services.store import EventStore
+
+
+async def main(url: str, stream: str, db_url: str, mode: str) -> dict[str, Any]:
+    nc = await nats.connect(url)
+    try:
+        store = EventStore(nc, stream=stream, subjects=Subjects(), registry=registry(), sealer=None)
+        total = await store.last_seq()
+        seconds = await catch_up_together(store, db_url, PROJECTIONS, 1000)
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        out: dict[str, Any] = {
+            "events": total,
+            "together_seconds": round(seconds, 2),
+            "together_events_per_s": round(total / seconds),
+            "peak_rss_mb": round(peak_kb / 1024, 1),
+        }
+        if mode == "alone":
+            folder = sqlite_path(db_url).parent
+            out["alone_events_per_s"] = {}
+            for projection in PROJECTIONS:
+                path = folder / f"alone-{projection.key}.sqlite3"
+                alone = await catch_up_together(store, f"sqlite:///{path}", (projection,), 1000)
+                out["alone_events_per_s"][projection.key] = round(total / alone)
+                _remove(path)
+        return out
+    finally:
+        await nc.close()
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(*sys.argv[1:5]))))  # noqa: T201 - the parent reads it
