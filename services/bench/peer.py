@@ -24,8 +24,6 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Tracking
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 
 from events.codec import RecordedEvent
 from events.envelope import EventMeta
@@ -177,51 +175,3 @@ def _chunk(app: PeerApplication, chunk: list[tuple[bytes, str]], now: datetime) 
         events += len(new)
     app.save(*cases.values())
     return events, refused
-
-
-def run_peer_projection(db_path: Path, view_path: Path, batch: int = 1000) -> dict[str, Any]:
-    """The peer application's events into a case directory in SQLite, a batch a transaction."""
-    app = open_peer(db_path)
-    view = SQLiteTrackingRecorder(SQLiteDatastore(str(view_path)))
-    view.create_table()
-    with view.datastore.transaction(commit=True) as c:
-        c.execute(
-            "CREATE TABLE IF NOT EXISTS peer_cases (case_id TEXT PRIMARY KEY, office TEXT, "
-            "version INTEGER, last_event TEXT, last_on TEXT, closed INTEGER)"
-        )
-    events = 0
-    position = 0
-    started = time.perf_counter()
-    while True:
-        notifications = app.recorder.select_notifications(start=position + 1, limit=batch)
-        if not notifications:
-            break
-        with view.datastore.transaction(commit=True) as c:
-            for n in notifications:
-                domain_event = app.mapper.to_domain_event(n)
-                if isinstance(domain_event, PeerCase.Recorded):
-                    meta = domain_event.meta
-                    c.execute(
-                        "INSERT INTO peer_cases VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id) "
-                        "DO UPDATE SET office = excluded.office, version = excluded.version, "
-                        "last_event = excluded.last_event, last_on = excluded.last_on, "
-                        "closed = excluded.closed",
-                        (
-                            str(domain_event.originator_id),
-                            domain_event.data.get("to_office_id") or meta["office_id"],
-                            domain_event.originator_version,
-                            domain_event.name,
-                            meta["occurred_on"],
-                            int(domain_event.name.startswith("CaseClosed")),
-                        ),
-                    )
-                    events += 1
-            position = notifications[-1].id
-            view._insert_tracking(c, Tracking(app.name, position))
-    seconds = time.perf_counter() - started
-    app.close()
-    return {
-        "events": events,
-        "seconds": round(seconds, 2),
-        "events_per_s": round(events / seconds) if seconds else None,
-    }

@@ -18,33 +18,28 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import nats
 from nats.aio.client import Client as NATS
 
-from events.aid import Channel, RequestedAid
-from events.base import Role
-from events.envelope import Actor
 from events.registry import registry
 from events.subjects import Subjects
-from projections.caseload import caseload
-from projections.worker import run_projections
-from services.bench.peer import run_peer_app, run_peer_projection
+from services.bench import es_projection, lag
+from services.bench.peer import run_peer_app
+from services.bench.projections import fresh_postgres
 from services.bench.read import direct_get_rate, ordered_push_rate
 from services.bench.store import bulk_fill, machine, pct, raw_publish_rate
 from services.cases import CaseRepository
-from services.commands.aid import ReceiveAidRequest
-from services.domain import CaseFold, Context
+from services.domain import CaseFold
 from services.embedded import NatsServer, nats_server_binary
 from services.jsread import last_message
-from services.runtime import build_application, open_runtime
+from services.runtime import open_runtime
 from services.settings import Settings
 from services.simulate import SimulationConfig, import_simulation, simulate
 from services.store import EventStore
@@ -173,9 +168,15 @@ async def _peer_app(suite: Suite) -> None:
 
 
 async def _peer_projection(suite: Suite) -> None:
-    """Peer: the peer application's events into an SQLite view, a batch a transaction."""
-    figures = await asyncio.to_thread(
-        run_peer_projection, suite.directory / "peer.sqlite3", suite.directory / "peer-view.sqlite3"
+    """Peer: the eventsourcing library's own ``Projection`` over the same stored events
+    (read and decoded as ours are) into an SQLite view, a tracking record per batch."""
+    figures = await es_projection.run(
+        suite.nc,
+        suite.settings.stream,
+        suite.store.subjects.all_events,
+        registry(),
+        suite.directory / "peer-view.sqlite3",
+        1000,
     )
     suite.out["peer_projection"] = figures
     suite.out["peer_projection_events_per_s"] = figures["events_per_s"]
@@ -241,77 +242,39 @@ async def _rebuild_postgres(suite: Suite) -> None:
     if not dsn:
         suite.out["rebuild_postgres_events_per_s"] = None
         return
-    with _pg_schema(dsn) as url:
+    with fresh_postgres(dsn) as url:
         figures = await _rebuild_child(suite, url, alone=False)
     suite.out["rebuild_postgres"] = figures
     suite.out["rebuild_postgres_events_per_s"] = figures["together_events_per_s"]
 
 
 async def _lag(suite: Suite) -> None:
-    """Ours: from a command's ack to the caseload checkpoint passing its sequence, at a
-    steady rate, with the worker following (woken by the stream, as in production)."""
+    """Ours: append to visible in every read model at a steady rate, with the projection
+    workers following as in production (``doorstroom bench lag``'s measurement), on a
+    stream of its own on the same server."""
     settings = suite.settings.model_copy(
-        update={"db": f"sqlite:///{suite.directory / 'rebuild.sqlite3'}"}
+        update={
+            "db": f"sqlite:///{suite.directory / 'lag.sqlite3'}",
+            "stream": "BENCHLAG",
+            "subject_prefix": lag.PREFIX,
+        }
     )
-    acked: dict[int, float] = {}
-    passed: list[tuple[int, float]] = []
-    target = [0]
-    done = asyncio.Event()
-
-    def progress(_key: str, position: int) -> None:
-        passed.append((position, time.perf_counter()))
-        if target[0] and position >= target[0]:
-            done.set()
-
-    stop = asyncio.Event()
-    worker = asyncio.create_task(
-        run_projections(suite.nc, settings, registry(), (caseload,), stop, progress=progress)
+    await provision_event_stream(suite.nc.jetstream(), settings)
+    figures = await lag.measure(
+        suite.nc,
+        settings,
+        rate=suite.options.lag_rate,
+        seconds=suite.options.lag_seconds,
+        warmup_s=2.0,
     )
-    async with open_runtime(suite.settings) as rt:
-        app = await build_application(rt)
-        actor = Actor(user_id="bench-lag", role=Role.SOCIAL_WORKER)
-        today = datetime.now(UTC).date()
-        rate = suite.options.lag_rate
-        total = int(rate * suite.options.lag_seconds)
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        sends = []
-        for i in range(total):
-            delay = start + i / rate - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)  # pacing the load, not waiting for a result
-            sends.append(asyncio.create_task(_one(app, actor, today, acked)))
-        await asyncio.gather(*sends)
-        target[0] = max(acked)
-        if passed and passed[-1][0] >= target[0]:
-            done.set()
-        await asyncio.wait_for(done.wait(), 120)
-    stop.set()
-    await worker
-    lags = []
-    for seq, at in acked.items():
-        seen = next(t for position, t in passed if position >= seq)
-        lags.append(max(0.0, seen - at) * 1000)
+    visible = figures["append_to_visible"]
     suite.out["lag_ms"] = {
-        "p50": round(pct(lags, 50), 2),
-        "p99": round(pct(lags, 99), 2),
-        "n": len(lags),
+        "p50": visible["p50_ms"],
+        "p99": visible["p99_ms"],
+        "n": figures["events"],
         "rate_per_s": suite.options.lag_rate,
     }
-
-
-async def _one(app: Any, actor: Actor, today: date, acked: dict[int, float]) -> None:
-    command = ReceiveAidRequest(
-        command_id=uuid4(),
-        case_id=uuid4(),
-        occurred_on=today,
-        channel=Channel.COUNTER,
-        requested=RequestedAid.LEEFLOON,
-    )
-    handled = await app.handle(
-        command, Context(actor=actor, office_id=OFFICE, now=datetime.now(UTC))
-    )
-    acked[handled.last_seq] = time.perf_counter()
+    suite.out["lag"] = figures
 
 
 PARTS: Final = (
@@ -452,21 +415,6 @@ async def _sample_payload(suite: Suite) -> bytes:
     last = await last_message(suite.nc, suite.settings.stream, suite.store.subjects.case(case))
     assert last is not None
     return bytes(last.data)
-
-
-@contextmanager
-def _pg_schema(dsn: str) -> Iterator[str]:
-    import psycopg
-
-    schema = f"bench_{uuid4().hex[:12]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in dsn else "?"
-    try:
-        yield f"{dsn}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 async def _rebuild_child(suite: Suite, url: str, *, alone: bool) -> dict[str, Any]:
