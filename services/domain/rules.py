@@ -43,7 +43,8 @@ ALLOWED_WHEN_CLOSED: Final = frozenset(
 def check_visible(state: CaseState, office_id: str, *, starting: bool = False) -> None:
     """A case of another office reads exactly like a case that does not exist."""
     visible = state.office == office_id if state.exists else starting
-    require(visible, "case_not_found", f"case {state.case_id} does not exist", "case_id")
+    if not visible:  # the message is formatted only when refusing: this runs for every command
+        refuse("case_not_found", f"case {state.case_id} does not exist", "case_id")
 
 
 def check_command(state: CaseState, command: Command, ctx: Context) -> CaseState:
@@ -101,18 +102,18 @@ def _check_evidence(state: CaseState, command: Command) -> None:
             event_id = UUID(ref.ref)
         except ValueError:
             refuse("unknown_evidence", f"evidence {ref.ref!r} is not an event id", "evidence")
-        require(
-            event_id in state.events,
-            "unknown_evidence",
-            f"evidence event {event_id} is not an event of this case",
-            "evidence",
-        )
-        require(
-            state.counts(event_id),
-            "evidence_withdrawn",
-            f"evidence event {event_id} was retracted or replaced by a correction",
-            "evidence",
-        )
+        if event_id not in state.events:
+            refuse(
+                "unknown_evidence",
+                f"evidence event {event_id} is not an event of this case",
+                "evidence",
+            )
+        if not state.counts(event_id):
+            refuse(
+                "evidence_withdrawn",
+                f"evidence event {event_id} was retracted or replaced by a correction",
+                "evidence",
+            )
 
 
 def _check_person(state: CaseState, command: Command) -> None:
