@@ -96,6 +96,7 @@ def _bookkeeping(state: CaseState, rec: RecordedEvent) -> CaseState:
         ledger = rec.name == "LapEngagementRegistered"
         updates["kind"] = CaseKind.LEDGER if ledger else CaseKind.PERSON
         updates["origin_office"] = meta.office_id
+        updates["opened_by"] = meta.actor
     if meta.causation_id is not None:
         before = state.applied.get(meta.causation_id)
         applied = Applied(

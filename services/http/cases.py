@@ -47,7 +47,9 @@ def cases_router() -> APIRouter:
             case = UUID(case_id)
         except ValueError:
             raise case_not_found() from None
-        loaded = await api.application.read(case, context_for(api, caller))
+        loaded = await api.application.read(
+            case, context_for(api, caller), authorize=access.check_case_access
+        )
         if not loaded.head.version:
             raise case_not_found()
         reveal = access.may_reveal(caller.role)
