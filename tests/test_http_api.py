@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 
 from events.base import Role
-from services.app import Application, Handled
+from services.app import Application, Authorize, Handled
 from services.commands import COMMANDS, Command
 from services.commands.aid import ReceiveAidRequest, RegisterPerson
 from services.commands.guidance import AssignCounselor, StartTrajectory, UnassignCounselor
@@ -321,7 +321,9 @@ async def test_a_write_that_loses_the_race_twice_is_a_409(stack: ApiStack) -> No
 
 async def test_an_unexpected_error_is_a_bare_500_problem(stack: ApiStack) -> None:
     class Broken(Application):
-        async def handle(self, command: Command, ctx: Context) -> Handled:
+        async def handle(
+            self, command: Command, ctx: Context, *, authorize: Authorize | None = None
+        ) -> Handled:
             raise RuntimeError("Peeters traceback detail")
 
     broken = stack.with_application(Broken(stack.api.application.cases))
