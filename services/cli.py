@@ -216,6 +216,48 @@ def erase(
     typer.echo(f"person {person}: {state}; erased at {when}")
 
 
+@app.command("access-log")
+def access_log(
+    person: Annotated[
+        UUID | None, typer.Option(help="Reads of this person's data (person_ref).")
+    ] = None,
+    case: Annotated[UUID | None, typer.Option(help="Reads of this case.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+) -> None:
+    """Who read decrypted personal data, when, of which case, person and fields (for the DPO).
+
+    Without --person or --case every logged read is listed, oldest first.
+    """
+    import orjson
+    from rich.table import Table
+
+    from services.access_log import AccessLog
+
+    log = AccessLog(Settings().vault_url)
+    try:
+        reads = log.reads(person=person, case=case)
+    finally:
+        log.close()
+    if as_json:
+        for read in reads:
+            typer.echo(orjson.dumps(read.as_dict()).decode())
+        return
+    table = Table("read at (UTC)", "user", "role", "office", "case", "persons", "fields", "via")
+    for r in reads:
+        table.add_row(
+            r.read_at.isoformat(timespec="seconds"),
+            r.user_id,
+            r.role.value,
+            r.office_id,
+            str(r.case_id),
+            "\n".join(str(p) for p in r.persons),
+            ", ".join(r.fields),
+            r.purpose,
+        )
+    Console(width=200).print(table)
+    typer.echo(f"{len(reads)} reads", err=True)
+
+
 @app.command("nats-config")
 def nats_config(
     directory: Annotated[Path, typer.Argument(help="Where auth.conf and office seeds go.")],

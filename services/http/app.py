@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from services.access_log import AccessLog
 from services.commands import COMMANDS
 from services.http.cases import cases_router
 from services.http.commands import command_routes, documented_routes
@@ -90,11 +91,13 @@ def create_app(api: Api) -> FastAPI:
 
 @asynccontextmanager
 async def open_api(rt: Runtime) -> AsyncIterator[FastAPI]:
-    """The API on ``rt``: its application service, store and connection; the tokens in the
-    vault database."""
+    """The API on ``rt``: its application service, store and connection; the tokens and the
+    access log in the vault database."""
     application = await build_application(rt)
     tokens = TokenStore(rt.settings.vault_url)
+    reads = AccessLog(rt.settings.vault_url)
     try:
-        yield create_app(Api(application, rt.store, tokens, rt.nc))
+        yield create_app(Api(application, rt.store, tokens, rt.nc, reads))
     finally:
+        reads.close()
         tokens.close()
