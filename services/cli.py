@@ -54,7 +54,9 @@ def run(
     ] = None,
 ) -> None:
     """The main job: NATS (embedded unless set), the stream, the HTTP API, the NATS commands."""
-    asyncio.run(_run(Settings(), once=once, demo=demo))
+    from services.http.serve import run_loop
+
+    run_loop(_run(Settings(), once=once, demo=demo))
 
 
 async def _run(settings: Settings, *, once: bool, demo: bool | None = None) -> None:
@@ -76,7 +78,7 @@ async def _run(settings: Settings, *, once: bool, demo: bool | None = None) -> N
 
             await fill_and_report(rt, console)
         from services.http.app import open_api
-        from services.http.serve import serving
+        from services.http.serve import serving, settle_heap
         from services.nats_entry import serving_commands
         from services.runtime import build_application
 
@@ -93,6 +95,7 @@ async def _run(settings: Settings, *, once: bool, demo: bool | None = None) -> N
             console.print(f"HTTP API at {http_url} (OpenAPI at /openapi.json)")
             console.print(f"answering commands on {settings.subject_prefix}.cmd.<office>.<Command>")
             console.print("running; stop with Ctrl-C")
+            settle_heap()
             await stop.wait()
         console.print("stopping")
 
@@ -379,8 +382,9 @@ def bench_http(
 ) -> None:
     """HTTP figures: a steady rate of commands through the API (uvicorn, httpx), p50/p99."""
     from services.bench.http import run_benchmark
+    from services.http.serve import run_loop
 
-    results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, cases=cases, log=console.print))
+    results = run_loop(run_benchmark(rate=rate, seconds=seconds, cases=cases, log=console.print))
     _emit(results, json_out)
 
 
