@@ -52,12 +52,13 @@ def check_command(state: CaseState, command: Command, ctx: Context) -> CaseState
     check_visible(state, ctx.office_id, starting=type(command) in STARTERS)
     _check_kind(state, command)
     _check_open(state, command)
-    require(
-        command.occurred_on <= ctx.today,
-        "occurred_in_future",
-        f"the business date {command.occurred_on} lies after today ({ctx.today})",
-        "occurred_on",
-    )
+    today = ctx.today
+    if command.occurred_on > today:
+        refuse(
+            "occurred_in_future",
+            f"the business date {command.occurred_on} lies after today ({today})",
+            "occurred_on",
+        )
     _check_evidence(state, command)
     _check_person(state, command)
     return _correction_base(state, command)

@@ -65,12 +65,8 @@ def _open_claim(state: CaseState, claim_id: UUID) -> Claim:
         refuse("unknown_claim", f"no claim {claim_id} in this case", "claim_id")
     if claim.superseded_by is not None:
         refuse("claim_superseded", f"claim {claim_id} was replaced by a correction", "claim_id")
-    require(
-        claim.decided is None,
-        "claim_already_decided",
-        f"the payer already answered claim {claim_id}",
-        "claim_id",
-    )
+    if claim.decided is not None:
+        refuse("claim_already_decided", f"the payer already answered claim {claim_id}", "claim_id")
     return claim
 
 
