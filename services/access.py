@@ -1,8 +1,10 @@
-"""Who may do what: the commands each role may send, and who may see personal data.
+"""Who may do what: the commands each role may send, who sees personal data, whose cases.
 
-Every entry point that acts for a user checks this policy before it calls the application
+The HTTP API checks the commands of a role (``may_send``) before it calls the application
 service; the office a user belongs to is checked by the domain (another office's case does
-not exist). The roles follow domain.md section 4.
+not exist). ``check_case_access`` is the caseload rule on a loaded case (counsellors work on
+the cases assigned to them); the HTTP API and the NATS entry pass it to
+``Application.handle``/``read`` as ``authorize``. The roles follow domain.md section 4.
 """
 
 from __future__ import annotations
