@@ -8,7 +8,7 @@ earlier result and stores nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 from uuid import UUID
@@ -20,6 +20,10 @@ from services.commands import Command, PersonalCommand
 from services.commands.privacy import ErasePersonData
 from services.domain import CaseState, Context, DomainError, check_visible, decide
 from services.store import ConcurrencyError, Draft
+
+Authorize = Callable[[CaseState, Context, str | None], None]
+"""An entry point's check of the user on the loaded case (``services.access``): it gets the
+command's name, or None for a read, and raises ``DomainError`` to refuse."""
 
 
 class Eraser(Protocol):
@@ -72,13 +76,17 @@ class Application:
         self.cases = cases
         self.eraser = eraser
 
-    async def handle(self, command: Command, ctx: Context) -> Handled:
+    async def handle(
+        self, command: Command, ctx: Context, *, authorize: Authorize | None = None
+    ) -> Handled:
+        """Decide and store ``command``; ``authorize`` checks the user on the loaded case
+        (after the office: another office's case stays not found) before deciding."""
         if isinstance(command, ErasePersonData):
-            ctx = await self._destroy_key(command, ctx)
+            ctx = await self._destroy_key(command, ctx, authorize)
         try:
-            return await self._load_decide_append(command, ctx)
+            return await self._load_decide_append(command, ctx, authorize)
         except ConcurrencyError:
-            return await self._load_decide_append(command, ctx)
+            return await self._load_decide_append(command, ctx, authorize)
 
     async def handle_many(
         self, items: Sequence[tuple[Command, Context]]
@@ -91,30 +99,74 @@ class Application:
 
         return await handle_many(self, items)
 
-    async def read(self, case_id: UUID, ctx: Context) -> LoadedCase[CaseState]:
+    async def read(
+        self, case_id: UUID, ctx: Context, *, authorize: Authorize | None = None
+    ) -> LoadedCase[CaseState]:
         """The case as the office of ``ctx`` may see it: another office's case does not exist."""
         loaded = await self.cases.load(case_id)
         check_visible(loaded.state, ctx.office_id)
+        if authorize is not None:
+            authorize(loaded.state, ctx, None)
         return loaded
 
-    async def _load_decide_append(self, command: Command, ctx: Context) -> Handled:
+    async def _load_decide_append(
+        self, command: Command, ctx: Context, authorize: Authorize | None
+    ) -> Handled:
+        """Decide on the cached state first, without asking NATS for the case's head.
+
+        Appending names the head the decision rests on, so a cache that is behind another
+        writer cannot store anything: the append fails and the case is loaded as stored and
+        decided again. A refusal on the cached state is checked on the stored state too, so
+        nobody is refused for what another writer has changed meanwhile. This saves a NATS
+        round trip (a direct get) per command when the process has seen the case before.
+        """
+        cached = self.cases.cached(command.case_id)
+        if cached is not None:
+            try:
+                return await self._decide_append(cached, command, ctx, authorize)
+            except (DomainError, ConcurrencyError):
+                pass  # perhaps only the cache was behind: decide on the case as stored
         loaded = await self.cases.load(command.case_id)
+        return await self._decide_append(loaded, command, ctx, authorize)
+
+    async def _decide_append(
+        self,
+        loaded: LoadedCase[CaseState],
+        command: Command,
+        ctx: Context,
+        authorize: Authorize | None,
+    ) -> Handled:
         if (earlier := _earlier(loaded, command, ctx)) is not None:
             return earlier
+        _authorized(loaded.state, command, ctx, authorize)
         events = decide(loaded.state, command, ctx)
         result = await self.cases.append(loaded, drafts(command, ctx, events))
         ids = tuple(ctx.ids(command.command_id, i) for i in range(len(events)))
         return Handled(command.case_id, result.head.version, result.last_seq, ids, result.duplicate)
 
-    async def _destroy_key(self, command: ErasePersonData, ctx: Context) -> Context:
+    async def _destroy_key(
+        self, command: ErasePersonData, ctx: Context, authorize: Authorize | None
+    ) -> Context:
         """Check the erasure is allowed, destroy the key, and let the event say what happened."""
         loaded = await self.cases.load(command.case_id)
         if _earlier(loaded, command, ctx) is not None:
             return ctx
+        _authorized(loaded.state, command, ctx, authorize)
         decide(loaded.state, command, replace(ctx, key_destroyed=False))
         if self.eraser is None:
             raise RuntimeError("ErasePersonData needs a key vault (Application(eraser=...))")
         return replace(ctx, key_destroyed=self.eraser.erase(command.person_ref))
+
+
+def _authorized(
+    state: CaseState, command: Command, ctx: Context, authorize: Authorize | None
+) -> None:
+    """Run the entry point's user check; another office's case is refused as not found first."""
+    if authorize is None:
+        return
+    if state.exists:
+        check_visible(state, ctx.office_id)
+    authorize(state, ctx, command.command_name)
 
 
 def _earlier(loaded: LoadedCase[CaseState], command: Command, ctx: Context) -> Handled | None:

@@ -79,6 +79,18 @@ class CaseRepository(Generic[S]):
     def forget(self, case_id: UUID) -> None:
         self._cache.pop(case_id, None)
 
+    def cached(self, case_id: UUID) -> LoadedCase[S] | None:
+        """The state this process last knew, without asking NATS whether it is still current.
+
+        Only for writes that fail safely when it is not: an append names the head it decided
+        on, so a cache behind another writer ends in ``ConcurrencyError``, never in a stored
+        event. Use ``load`` for anything shown to a user or for a refusal.
+        """
+        known = self._cache.get(case_id)
+        if known is not None:
+            self._cache.move_to_end(case_id)
+        return known
+
     async def _snapshot(self, case_id: UUID) -> LoadedCase[S] | None:
         if self.snapshots is None:
             return None

@@ -74,7 +74,9 @@ def run(
 ) -> None:
     """The main job: NATS (embedded unless set), the stream, the HTTP API with the read models,
     the NATS commands and the projection workers."""
-    asyncio.run(_run(Settings(), once=once, demo=demo, projections=projections))
+    from services.http.serve import run_loop
+
+    run_loop(_run(Settings(), once=once, demo=demo, projections=projections))
 
 
 async def _run(
@@ -99,7 +101,7 @@ async def _run(
             await fill_and_report(rt, console)
         from projections.positions import PositionBoard
         from services.http.app import open_api
-        from services.http.serve import serving
+        from services.http.serve import serving, settle_heap
         from services.nats_entry import serving_commands
         from services.runtime import build_application
 
@@ -124,6 +126,7 @@ async def _run(
                 if workers is not None:
                     console.print("projection workers running")
                 console.print("running; stop with Ctrl-C")
+                settle_heap()
                 await _until(stop, workers)
             console.print("stopping")
         finally:
@@ -343,6 +346,48 @@ def erase(
     typer.echo(f"person {person}: {state}; erased at {when}")
 
 
+@app.command("access-log")
+def access_log(
+    person: Annotated[
+        UUID | None, typer.Option(help="Reads of this person's data (person_ref).")
+    ] = None,
+    case: Annotated[UUID | None, typer.Option(help="Reads of this case.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+) -> None:
+    """Who read decrypted personal data, when, of which case, person and fields (for the DPO).
+
+    Without --person or --case every logged read is listed, oldest first.
+    """
+    import orjson
+    from rich.table import Table
+
+    from services.access_log import AccessLog
+
+    log = AccessLog(Settings().vault_url)
+    try:
+        reads = log.reads(person=person, case=case)
+    finally:
+        log.close()
+    if as_json:
+        for read in reads:
+            typer.echo(orjson.dumps(read.as_dict()).decode())
+        return
+    table = Table("read at (UTC)", "user", "role", "office", "case", "persons", "fields", "via")
+    for r in reads:
+        table.add_row(
+            r.read_at.isoformat(timespec="seconds"),
+            r.user_id,
+            r.role.value,
+            r.office_id,
+            str(r.case_id),
+            "\n".join(str(p) for p in r.persons),
+            ", ".join(r.fields),
+            r.purpose,
+        )
+    Console(width=200).print(table)
+    typer.echo(f"{len(reads)} reads", err=True)
+
+
 @app.command("nats-config")
 def nats_config(
     directory: Annotated[Path, typer.Argument(help="Where auth.conf and office seeds go.")],
@@ -537,8 +582,9 @@ def bench_http(
 ) -> None:
     """HTTP figures: a steady rate of commands through the API (uvicorn, httpx), p50/p99."""
     from services.bench.http import run_benchmark
+    from services.http.serve import run_loop
 
-    results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, cases=cases, log=console.print))
+    results = run_loop(run_benchmark(rate=rate, seconds=seconds, cases=cases, log=console.print))
     _emit(results, json_out)
 
 

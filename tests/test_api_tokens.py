@@ -47,6 +47,7 @@ def check_lifecycle(store: TokenStore) -> None:
     assert listed[other.token_id].revoked_at is None
     with pytest.raises(Exception, match="no_such_table"):
         store._run("SELECT * FROM no_such_table")
+    store._cache.clear()  # ask the database again
     assert store.verify(other.token, NOW) == other.principal  # no aborted transaction left
 
 
@@ -134,7 +135,8 @@ def test_the_cli_issues_prints_once_lists_and_revokes(tmp_path: Path) -> None:
     assert issued.returncode == 0, issued.stderr
     token = issued.stdout.strip()
     token_id = issued.stderr.split()[2]
-    store = TokenStore(f"sqlite:///{tmp_path / 'var' / 'vault.sqlite3'}")
+    # Without the cache: the revocation by the CLI process must show at the next lookup.
+    store = TokenStore(f"sqlite:///{tmp_path / 'var' / 'vault.sqlite3'}", cache_seconds=0)
     try:
         principal = store.verify(token, datetime.now(UTC))
         assert principal is not None
@@ -156,3 +158,41 @@ def test_the_cli_refuses_an_unknown_office_or_role(tmp_path: Path) -> None:
     role = cli(tmp_path, "issue", "--office", "31004", "--user", "u-1", "--role", "boss")
     assert (office.returncode, role.returncode) == (2, 2)
     assert office.stdout == role.stdout == ""
+
+
+def test_a_verified_token_is_cached_briefly_and_a_revocation_elsewhere_takes_effect_after(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'vault.sqlite3'}"
+    clock = [100.0]
+    api = TokenStore(url, cache_seconds=10, monotonic=lambda: clock[0])
+    cli = TokenStore(url)  # `doorstroom tokens revoke` in another process
+    try:
+        expires = NOW + timedelta(hours=1)
+        issued = api.issue(
+            user_id="u-1", office_id="31004", role=Role.JOB_COACH, now=NOW, expires_at=expires
+        )
+        assert api.verify(issued.token, NOW) == issued.principal
+        assert cli.revoke(issued.token_id, NOW)
+        clock[0] += 9.9
+        assert api.verify(issued.token, NOW) == issued.principal  # still within the cache
+        assert api.verify(issued.token, expires) is None  # expiry holds even when cached
+        clock[0] += 0.1
+        assert api.verify(issued.token, NOW) is None  # the revocation took effect
+
+        again = api.issue(user_id="u-2", office_id="31004", role=Role.FINANCE, now=NOW)
+        assert api.verify(again.token, NOW) == again.principal
+        assert api.revoke(again.token_id, NOW)
+        assert api.verify(again.token, NOW) is None  # at once in the revoking process
+    finally:
+        api.close()
+        cli.close()
+
+
+def test_an_unknown_token_is_not_cached(tmp_path: Path) -> None:
+    store = TokenStore(f"sqlite:///{tmp_path / 'vault.sqlite3'}")
+    try:
+        assert store.verify("dst_" + "x" * 43, NOW) is None
+        assert store._cache == {}
+    finally:
+        store.close()

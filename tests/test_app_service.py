@@ -26,6 +26,7 @@ from services.commands.privacy import ErasePersonData, RequestErasure
 from services.commands.rights import GrantLeefloon
 from services.domain import CaseFold, CaseState, DomainError, derived_event_id
 from services.embedded import NatsServer
+from services.jsread import last_message
 from services.runtime import build_application, open_runtime
 from services.settings import Settings
 from services.store import ConcurrencyError, EventStore
@@ -293,3 +294,63 @@ async def test_the_composition_root_builds_the_application(
         handled = await app.handle(case.cmd(ReceiveAidRequest), context())
         assert handled.case_version == 1
         assert (await app.read(case.case_id, context())).state.office == OFFICE
+
+
+async def test_a_command_on_a_case_this_process_knows_asks_nats_for_no_head(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = Case()
+    await run(stack.app, *opening(case))
+    heads: list[str] = []
+    original = last_message
+
+    async def counting(*args: object, **kwargs: object) -> object:
+        heads.append("get")
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("services.cases.last_message", counting)
+    handled = await stack.app.handle(case.cmd(StartTrajectory), context())
+    assert (handled.case_version, heads) == (4, [])
+    await stack.app.read(case.case_id, context())
+    assert heads == ["get"]  # a read always asks
+
+
+async def test_a_cache_behind_another_writer_stores_nothing_stale(stack: Stack) -> None:
+    case = Case()
+    await run(stack.app, *opening(case))
+    other = stack.another_app()
+    await run(other, case.cmd(VerifyEmployment))  # our cache does not know this one
+    handled = await stack.app.handle(case.cmd(StartTrajectory), context())
+    stored = await stack.store.read_case(case.case_id)
+    assert [r.name for r in stored][-2:] == ["EmploymentVerified", "TrajectoryStarted"]
+    assert handled.case_version == 5
+    assert [r.case_version for r in stored] == [1, 2, 3, 4, 5]
+
+
+async def test_a_refusal_on_a_stale_cache_is_checked_on_the_stored_case(stack: Stack) -> None:
+    case = Case()
+    await run(stack.app, *opening(case))
+    other = stack.another_app()
+    await run(other, case.cmd(StartTrajectory, trajectory_id=TRAJECTORY))
+    # On our cached state there is no trajectory yet; on the stored case there is.
+    handled = await stack.app.handle(case.cmd(StartPlacement), context())
+    assert handled.case_version == 5
+    stored = await stack.store.read_case(case.case_id)
+    assert [r.name for r in stored][-2:] == ["TrajectoryStarted", "PlacementStarted"]
+
+
+async def test_a_command_stored_by_another_process_is_answered_as_a_duplicate(
+    stack: Stack,
+) -> None:
+    case = Case()
+    await run(stack.app, *opening(case))
+    command = case.cmd(StartTrajectory)
+    first = await stack.another_app().handle(command, context())
+    again = await stack.app.handle(command, context())  # our cache has not seen it
+    assert again.duplicate
+    assert (again.case_version, again.last_seq, again.event_ids) == (
+        first.case_version,
+        first.last_seq,
+        first.event_ids,
+    )
+    assert await stack.last_seq() == first.last_seq

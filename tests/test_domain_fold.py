@@ -227,7 +227,7 @@ def test_a_snapshot_restores_the_same_state(trajectory: Case) -> None:
     state = trajectory.state
     restored = fold.restore(json.loads(json.dumps(fold.dump(state))))
     assert restored == state
-    assert fold.name.endswith("_v1")
+    assert fold.name.endswith("_v2")
 
 
 def test_the_state_holds_no_personal_data(trajectory: Case) -> None:

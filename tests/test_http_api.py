@@ -10,10 +10,10 @@ from uuid import uuid4
 import pytest
 
 from events.base import Role
-from services.app import Application, Handled
+from services.app import Application, Authorize, Handled
 from services.commands import COMMANDS, Command
 from services.commands.aid import ReceiveAidRequest, RegisterPerson
-from services.commands.guidance import StartTrajectory
+from services.commands.guidance import AssignCounselor, StartTrajectory, UnassignCounselor
 from services.commands.outflow import VerifyEmployment
 from services.commands.placements import StartPlacement
 from services.commands.privacy import ErasePersonData, RequestErasure
@@ -40,6 +40,16 @@ async def opened(stack: ApiStack) -> Case:
     case = Case()
     await stack.ok(*opening(case), headers=stack.auth())
     return case
+
+
+def head(stack: ApiStack) -> dict[str, str]:
+    return stack.auth(Role.HEAD_OF_SERVICE, user="u-head")
+
+
+def assignment(case: Case, role: Role, user: str, *, assign: bool = True) -> Command:
+    if assign:
+        return case.cmd(AssignCounselor, role=role.value, counselor_user_id=user)
+    return case.cmd(UnassignCounselor, role=role.value, counselor_user_id=user)
 
 
 async def test_a_command_lands_on_the_stream_with_the_callers_office_and_actor(
@@ -156,7 +166,9 @@ async def test_each_role_sends_only_the_commands_of_its_policy(stack: ApiStack) 
         403,
         "forbidden_for_role",
     )
-    await stack.ok(case.cmd(StartTrajectory), headers=stack.auth(Role.TRAJECTORY_COUNSELLOR))
+    counsellor = stack.auth(Role.TRAJECTORY_COUNSELLOR, user="u-3001")
+    await stack.ok(assignment(case, Role.TRAJECTORY_COUNSELLOR, "u-3001"), headers=head(stack))
+    await stack.ok(case.cmd(StartTrajectory), headers=counsellor)
     await stack.ok(erase, headers=stack.auth(Role.DPO))
 
 
@@ -309,7 +321,9 @@ async def test_a_write_that_loses_the_race_twice_is_a_409(stack: ApiStack) -> No
 
 async def test_an_unexpected_error_is_a_bare_500_problem(stack: ApiStack) -> None:
     class Broken(Application):
-        async def handle(self, command: Command, ctx: Context) -> Handled:
+        async def handle(
+            self, command: Command, ctx: Context, *, authorize: Authorize | None = None
+        ) -> Handled:
             raise RuntimeError("Peeters traceback detail")
 
     broken = stack.with_application(Broken(stack.api.application.cases))

@@ -20,7 +20,7 @@ from events.envelope import Actor
 from events.subjects import Subjects
 from services.commands import Command
 from services.commands.aid import ReceiveAidRequest, RegisterPerson
-from services.commands.guidance import StartTrajectory
+from services.commands.guidance import AssignCounselor, RecordVdabRegistration, StartTrajectory
 from services.commands.placements import StartPlacement
 from services.domain import derived_event_id
 from services.embedded import NatsServer
@@ -231,3 +231,25 @@ async def test_an_office_user_cannot_send_commands_for_another_office(
             assert (refused["code"], refused["field"]) == ("case_not_found", "case_id")
             assert [r.meta.office_id for r in await rt.store.read_case(theirs.case_id)] == [OTHER]
             assert [r.meta.office_id for r in await rt.store.read_case(own.case_id)] == [OFFICE]
+
+
+async def test_a_counsellor_sends_commands_only_for_a_case_assigned_to_them(
+    service: Runtime, client: NATS
+) -> None:
+    case = Case()
+    await send(client, case.cmd(ReceiveAidRequest))  # the intake: job coach u-2077
+    coach = {USER_HEADER: "u-3003", ROLE_HEADER: "trajectory_counsellor"}
+    head = {USER_HEADER: "u-head", ROLE_HEADER: "head_of_service"}
+    before = await service.store.last_seq()
+    trajectory = case.cmd(StartTrajectory)
+    refused = await send(client, trajectory, headers=coach)
+    assert (refused["status"], refused["code"]) == ("refused", "not_assigned")
+    assign = case.cmd(AssignCounselor, role="trajectory_counsellor", counselor_user_id="u-3003")
+    by_coach = await send(client, assign, headers=coach)
+    assert (by_coach["status"], by_coach["code"]) == ("refused", "assignment_not_allowed")
+    assert await service.store.last_seq() == before
+
+    assert (await send(client, assign, headers=head))["status"] == "accepted"
+    assert (await send(client, trajectory, headers=coach))["status"] == "accepted"
+    intake_now = await send(client, case.cmd(RecordVdabRegistration))
+    assert (intake_now["status"], intake_now["code"]) == ("refused", "not_assigned")

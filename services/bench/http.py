@@ -35,7 +35,7 @@ from services.bench.store import machine, pct
 from services.embedded import NatsServer
 from services.http.app import open_api
 from services.http.deps import Api
-from services.http.serve import serving
+from services.http.serve import serving, settle_heap
 from services.runtime import open_runtime
 from services.settings import Settings
 
@@ -215,6 +215,7 @@ async def run_benchmark(
             spawn = multiprocessing.get_context("spawn")
             loop = asyncio.get_running_loop()
             async with serving(app, "127.0.0.1", 0, log_level="warning", access_log=False) as url:
+                settle_heap()
                 log(f"API at {url}; {rate:g} commands/s for {seconds:g} s over {cases} cases")
                 with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
                     await loop.run_in_executor(pool, read_timelines, url, token, [])  # warm up

@@ -17,7 +17,7 @@ class CaseFold:
     so snapshots taken by older code are not reused.
     """
 
-    name = "case-state_v1"
+    name = "case-state_v2"
 
     def initial(self, case_id: UUID) -> CaseState:
         return CaseState(case_id=case_id)

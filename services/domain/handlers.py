@@ -7,6 +7,7 @@ Feature modules register one function per command (``@decides``) and one per eve
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any, TypeVar
 
 from events.base import DomainEvent
@@ -48,10 +49,14 @@ def evolves(cls: type[E]) -> Callable[[Evolver[E]], Evolver[E]]:
 
 def event_from(cls: type[E], command: Command, **fields: Any) -> E:
     """The event ``cls`` with every field it shares with ``command``, plus ``fields``."""
-    shared = set(cls.model_fields) & set(type(command).model_fields)
-    data = command.model_dump(include=shared)
+    data = command.model_dump(include=set(_shared_fields(cls, type(command))))
     data.update(fields)
     return cls.model_validate(data)
+
+
+@cache
+def _shared_fields(event: type[DomainEvent], command: type[Command]) -> frozenset[str]:
+    return frozenset(event.model_fields) & frozenset(command.model_fields)
 
 
 def decide(state: CaseState, command: Command, ctx: Context) -> list[DomainEvent]:
@@ -77,10 +82,7 @@ def evolve(state: CaseState, rec: RecordedEvent) -> CaseState:
     state = _bookkeeping(state, rec)
     replaced = meta.corrects
     if replaced is not None and state.counts(replaced):
-        state = state.without(replaced)
-        state = state.model_copy(
-            update={"superseded": {**state.superseded, replaced: meta.event_id}}
-        )
+        state = state.without(replaced).put("superseded", replaced, meta.event_id)
     evolver = EVOLVERS.get(rec.name)
     if evolver is None:
         raise LookupError(f"no evolve for event {rec.name}")
@@ -94,6 +96,7 @@ def _bookkeeping(state: CaseState, rec: RecordedEvent) -> CaseState:
         ledger = rec.name == "LapEngagementRegistered"
         updates["kind"] = CaseKind.LEDGER if ledger else CaseKind.PERSON
         updates["origin_office"] = meta.office_id
+        updates["opened_by"] = meta.actor
     if meta.causation_id is not None:
         before = state.applied.get(meta.causation_id)
         applied = Applied(

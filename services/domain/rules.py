@@ -43,7 +43,8 @@ ALLOWED_WHEN_CLOSED: Final = frozenset(
 def check_visible(state: CaseState, office_id: str, *, starting: bool = False) -> None:
     """A case of another office reads exactly like a case that does not exist."""
     visible = state.office == office_id if state.exists else starting
-    require(visible, "case_not_found", f"case {state.case_id} does not exist", "case_id")
+    if not visible:  # the message is formatted only when refusing: this runs for every command
+        refuse("case_not_found", f"case {state.case_id} does not exist", "case_id")
 
 
 def check_command(state: CaseState, command: Command, ctx: Context) -> CaseState:
@@ -51,12 +52,13 @@ def check_command(state: CaseState, command: Command, ctx: Context) -> CaseState
     check_visible(state, ctx.office_id, starting=type(command) in STARTERS)
     _check_kind(state, command)
     _check_open(state, command)
-    require(
-        command.occurred_on <= ctx.today,
-        "occurred_in_future",
-        f"the business date {command.occurred_on} lies after today ({ctx.today})",
-        "occurred_on",
-    )
+    today = ctx.today
+    if command.occurred_on > today:
+        refuse(
+            "occurred_in_future",
+            f"the business date {command.occurred_on} lies after today ({today})",
+            "occurred_on",
+        )
     _check_evidence(state, command)
     _check_person(state, command)
     return _correction_base(state, command)
@@ -101,18 +103,18 @@ def _check_evidence(state: CaseState, command: Command) -> None:
             event_id = UUID(ref.ref)
         except ValueError:
             refuse("unknown_evidence", f"evidence {ref.ref!r} is not an event id", "evidence")
-        require(
-            event_id in state.events,
-            "unknown_evidence",
-            f"evidence event {event_id} is not an event of this case",
-            "evidence",
-        )
-        require(
-            state.counts(event_id),
-            "evidence_withdrawn",
-            f"evidence event {event_id} was retracted or replaced by a correction",
-            "evidence",
-        )
+        if event_id not in state.events:
+            refuse(
+                "unknown_evidence",
+                f"evidence event {event_id} is not an event of this case",
+                "evidence",
+            )
+        if not state.counts(event_id):
+            refuse(
+                "evidence_withdrawn",
+                f"evidence event {event_id} was retracted or replaced by a correction",
+                "evidence",
+            )
 
 
 def _check_person(state: CaseState, command: Command) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from events.base import Frozen
+from events.envelope import Actor
 from services.domain.activities import (
     Activity,
     Aftercare,
@@ -63,6 +64,7 @@ class CaseState(Frozen):
     case_id: UUID
     kind: CaseKind | None = None
     origin_office: str | None = None
+    opened_by: Actor | None = None  # who recorded the first event: the intake worker
     transfers: tuple[Transfer, ...] = ()
     closures: tuple[Closure, ...] = ()
     requests: tuple[AidRequest, ...] = ()

@@ -31,12 +31,9 @@ from services.domain.state import CaseState
 
 def _check_claim(state: CaseState, command: ClaimCommand, replaces: UUID | None = None) -> None:
     """A new claim line: a fresh id, evidence events, known references, scheme and month free."""
-    require(
-        command.claim_id not in state.claims,
-        "claim_exists",
-        f"claim {command.claim_id} was already recorded",
-        "claim_id",
-    )
+    # Messages with ids are formatted only when refusing: this runs for every claim line.
+    if command.claim_id in state.claims:
+        refuse("claim_exists", f"claim {command.claim_id} was already recorded", "claim_id")
     require(
         any(ref.kind == "event" for ref in command.evidence),
         "claim_without_evidence",
@@ -49,9 +46,8 @@ def _check_claim(state: CaseState, command: ClaimCommand, replaces: UUID | None 
         ("placement_id", state.placements),
     ):
         ref = getattr(command, field)
-        require(
-            ref is None or ref in known, "unknown_reference", f"{ref} is not in this case", field
-        )
+        if ref is not None and ref not in known:
+            refuse("unknown_reference", f"{ref} is not in this case", field)
     for claim_id, claim in state.claims.items():
         same = claim.scheme == command.scheme and claim.period == command.period
         if same and claim_id != replaces and claim.superseded_by is None:
@@ -69,12 +65,8 @@ def _open_claim(state: CaseState, claim_id: UUID) -> Claim:
         refuse("unknown_claim", f"no claim {claim_id} in this case", "claim_id")
     if claim.superseded_by is not None:
         refuse("claim_superseded", f"claim {claim_id} was replaced by a correction", "claim_id")
-    require(
-        claim.decided is None,
-        "claim_already_decided",
-        f"the payer already answered claim {claim_id}",
-        "claim_id",
-    )
+    if claim.decided is not None:
+        refuse("claim_already_decided", f"the payer already answered claim {claim_id}", "claim_id")
     return claim
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from projections.positions import PositionBoard
+from services.access_log import AccessLog
 from services.commands import COMMANDS
 from services.http.cases import cases_router
 from services.http.commands import command_routes, documented_routes
@@ -97,14 +98,18 @@ def create_app(api: Api) -> FastAPI:
 
 @asynccontextmanager
 async def open_api(rt: Runtime, board: PositionBoard | None = None) -> AsyncIterator[FastAPI]:
-    """The API on ``rt``: its application service, store and connection; the tokens in the
-    vault database; the read models in the read-model database (``board``: the in-process
-    workers' reports, which wake up reads waiting for a stream sequence)."""
+    """The API on ``rt``: its application service, store and connection; the tokens and the
+    access log in the vault database; the read models in the read-model database (``board``:
+    the in-process workers' reports, which wake up reads waiting for a stream sequence)."""
     application = await build_application(rt)
     tokens = TokenStore(rt.settings.vault_url)
-    reads = ReadModels(rt.settings.db_url, board=board, max_wait_s=rt.settings.read_wait_s)
+    access_log = AccessLog(rt.settings.vault_url)
+    read_models = ReadModels(rt.settings.db_url, board=board, max_wait_s=rt.settings.read_wait_s)
     try:
-        yield create_app(Api(application, rt.store, tokens, rt.nc, read_models=reads))
+        yield create_app(
+            Api(application, rt.store, tokens, rt.nc, reads=access_log, read_models=read_models)
+        )
     finally:
+        read_models.close()
+        access_log.close()
         tokens.close()
-        reads.close()

@@ -64,7 +64,9 @@ async def send_command(name: str, request: Request, api: Api, caller: Principal)
         command = parse_command(name, body)
     except ValidationError as exc:
         raise from_validation(exc, name) from None
-    handled = await api.application.handle(command, context_for(api, caller))
+    handled = await api.application.handle(
+        command, context_for(api, caller), authorize=access.check_case_access
+    )
     return CommandAccepted.of(name, handled)
 
 

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from nats.aio.client import Client as NATS
 
 from events.envelope import Actor
+from services.access_log import AccessLog
 from services.app import Application
 from services.domain import Context
 from services.http.problems import ProblemError
@@ -35,6 +36,7 @@ class Api:
     store: EventStore
     tokens: TokenStore
     nc: NATS | None = None
+    reads: AccessLog | None = None  # required to show decrypted personal data
     read_models: ReadModels | None = None
     clock: Callable[[], datetime] = utcnow
     max_body: int = MAX_BODY

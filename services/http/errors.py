@@ -10,6 +10,7 @@ Refusals map to statuses as follows (the ``code`` names the reason):
 | a case that does not exist for the caller's office | 404 | `case_not_found` |
 | body not JSON / too large / not `application/json` | 400 / 413 / 415 | `malformed_json`, ... |
 | body does not fit the command | 422 | `validation_error` |
+| not the counsellor's case; not theirs to assign | 403 | `not_assigned`, `assignment_not_allowed` |
 | refused by a rule of the domain | 409 | the domain's code |
 | another writer won twice in a row | 409 | `concurrent_write` |
 | NATS or a database unreachable | 503 | `store_unavailable` |
@@ -33,6 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services import access
 from services.domain import DomainError
 from services.http.problems import ProblemError, field_errors, problem_response
 from services.offices import UnknownOfficeError
@@ -59,6 +61,8 @@ async def _on_domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     if exc.code == "case_not_found":
         return _problem(404, exc.code, "Case not found", exc.message, exc.field)
+    if exc.code in access.FORBIDDEN_CODES:
+        return _problem(403, exc.code, "Not your case", exc.message, exc.field)
     return _problem(409, exc.code, "Refused by the rules of the case", exc.message, exc.field)
 
 

@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
+
+T = TypeVar("T")
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on uvloop (libuv) where it is installed: less CPU per request and per
+    NATS message than the pure-Python selector loop; the standard loop elsewhere."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - platforms without uvloop (Windows)
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+def settle_heap() -> None:
+    """Keep the garbage collector off everything built at startup, once the service runs.
+
+    Modules, schemas, validators and the app are allocated once and live for the whole
+    process; ``gc.freeze`` moves them out of the collected generations, so the full
+    collections that a long-running service triggers now and then scan only what was
+    allocated since, and take less time out of a request.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -39,7 +65,10 @@ async def serving(
     signals stay with the caller (uvicorn's own handlers are not installed).
     """
     sock = bind(host, port)
-    config = uvicorn.Config(app, lifespan="off", log_level=log_level, access_log=access_log)
+    # http="httptools": the C parser (a dependency) rather than the pure-Python h11.
+    config = uvicorn.Config(
+        app, lifespan="off", log_level=log_level, access_log=access_log, http="httptools"
+    )
     config.load()
     server = uvicorn.Server(config)
     server.lifespan = config.lifespan_class(config)

@@ -3,6 +3,11 @@
 The table ``api_tokens`` lives in the vault database (``DOORSTROOM_VAULT_DB``), not in the
 read-model database: read models are disposable and rebuilt from the stream, tokens are not.
 A token is shown once when it is issued; afterwards only its id (to revoke it) is known.
+
+A verified token is remembered in the process for ``CACHE_SECONDS`` (10 s), so a request
+does not cost a database round trip; its expiry is still checked on every request. A
+revocation in the same process takes effect at once; one made by another process
+(``doorstroom tokens revoke``) within ``CACHE_SECONDS``. Unknown tokens are never cached.
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ import contextlib
 import hashlib
 import secrets
 import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -23,6 +31,10 @@ from services.db import Database
 
 PREFIX: Final = "dst_"
 MAX_TOKEN_LENGTH: Final = 200
+CACHE_SECONDS: Final = 10.0
+"""How long a verified token is trusted without asking the database (bounds how late a
+revocation by another process takes effect)."""
+CACHE_SIZE: Final = 10_000
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS api_tokens (
     token_id TEXT PRIMARY KEY,
@@ -76,12 +88,28 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    principal: Principal
+    expires_at: datetime | None
+    checked: float  # monotonic time of the database lookup
+
+
 class TokenStore:
     """Issue, verify, list and revoke API tokens in SQLite or PostgreSQL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_seconds: float = CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = Database.connect(url)
         self._lock = threading.Lock()
+        self._cache: OrderedDict[str, _Verified] = OrderedDict()
+        self._cache_seconds = cache_seconds
+        self._monotonic = monotonic
         self._run(_SCHEMA)
 
     def close(self) -> None:
@@ -147,22 +175,47 @@ class TokenStore:
         """Who ``token`` speaks for; None when it is unknown, revoked or expired."""
         if not token.startswith(PREFIX) or len(token) > MAX_TOKEN_LENGTH:
             return None
+        digest = token_hash(token)
+        known = self._cached(digest)
+        if known is None:
+            known = self._lookup(digest)
+            if known is None:
+                return None
+            self._remember(digest, known)
+        if known.expires_at is not None and known.expires_at <= now:
+            return None
+        return known.principal
+
+    def _cached(self, digest: str) -> _Verified | None:
+        known = self._cache.get(digest)
+        if known is None or self._monotonic() - known.checked >= self._cache_seconds:
+            return None
+        return known
+
+    def _remember(self, digest: str, known: _Verified) -> None:
+        self._cache[digest] = known
+        self._cache.move_to_end(digest)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def _lookup(self, digest: str) -> _Verified | None:
+        """The token's row as a principal; None when unknown, revoked or of an unknown role."""
         rows = self._run(
             "SELECT token_id, user_id, office_id, role, expires_at, revoked_at "
             "FROM api_tokens WHERE token_hash = ?",
-            (token_hash(token),),
+            (digest,),
         )
         if not rows:
             return None
         token_id, user_id, office_id, role, expires_at, revoked_at = rows[0]
         if revoked_at is not None:
             return None
-        if expires_at is not None and datetime.fromisoformat(expires_at) <= now:
-            return None
         try:
-            return Principal(token_id, user_id, office_id, Role(role))
+            principal = Principal(token_id, user_id, office_id, Role(role))
         except ValueError:
             return None
+        expires = datetime.fromisoformat(expires_at) if expires_at is not None else None
+        return _Verified(principal, expires, self._monotonic())
 
     def revoke(self, token_id: str, now: datetime) -> bool:
         """Revoke the token ``token_id``; False when there is no such unrevoked token."""
@@ -170,6 +223,9 @@ class TokenStore:
             "UPDATE api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
             (now.isoformat(), token_id),
         )
+        for digest, known in list(self._cache.items()):
+            if known.principal.token_id == token_id:
+                del self._cache[digest]
         return bool(changed)
 
     def tokens(self) -> list[TokenInfo]:

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from events.envelope import Actor
+from services import access
 from services.app import Application
 from services.commands import Command
 from services.domain import Context
@@ -51,7 +52,7 @@ class CommandService:
         if self.app is None:
             raise RuntimeError("this CommandService only documents the commands (no app)")
         try:
-            handled = await self.app.handle(command, ctx)
+            handled = await self.app.handle(command, ctx, authorize=access.check_case_access)
         except Exception as exc:  # every failure becomes a refusal reply
             return CommandRefused.of(refusal_of(exc), command.command_id)
         return CommandAccepted.of(command.command_id, handled)

@@ -122,6 +122,9 @@ class Interrupted(CaseRepository[CaseState]):
         super().__init__(store, CaseFold())
         self.intrusions = intrusions
 
+    def cached(self, case_id: UUID) -> LoadedCase[CaseState] | None:
+        return None  # every attempt loads, so every attempt meets an intruder
+
     async def load(self, case_id: UUID) -> LoadedCase[CaseState]:
         loaded = await super().load(case_id)
         if self.intrusions:
