@@ -19,7 +19,7 @@ from projections.catalogue import PROJECTIONS
 from projections.positions import PositionBoard
 from projections.worker import run_projections
 from services.commands.aid import ReceiveAidRequest, RegisterPerson
-from services.commands.guidance import StartTrajectory
+from services.commands.guidance import AssignCounselor, StartTrajectory
 from services.commands.placements import StartPlacement
 from services.commands.rights import GrantLeefloon
 from services.commands.subsidies import SubmitSubsidyClaim
@@ -29,6 +29,8 @@ from services.runtime import open_runtime
 from services.settings import Settings
 from tests.support.api import BASE_URL, ApiStack, problem
 from tests.support.domain import GRANT, OFFICE, OTHER_OFFICE, TRAJECTORY, Case, event_ref
+
+JOB_COACH = "u-2207"
 
 
 @asynccontextmanager
@@ -75,12 +77,14 @@ async def placed_and_claimed(stack: ApiStack, office: str) -> tuple[Case, int]:
         case.cmd(RegisterPerson),
         case.cmd(GrantLeefloon, **grant),
         case.cmd(StartTrajectory, trajectory_id=TRAJECTORY),
+        # The intake hands the case to the job coach, who then starts the placement.
+        case.cmd(AssignCounselor, role=Role.JOB_COACH.value, counselor_user_id=JOB_COACH),
         headers=worker,
     )
     granted = UUID(answers[2]["event_ids"][0])
     await stack.ok(
         case.cmd(StartPlacement, trajectory_id=TRAJECTORY, placement_id=uuid4()),
-        headers=stack.auth(Role.JOB_COACH, office),
+        headers=stack.auth(Role.JOB_COACH, office, user=JOB_COACH),
     )
     claim = case.cmd(
         SubmitSubsidyClaim,
