@@ -17,16 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import nats
 from nats.aio.client import Client as NATS
 
 from events.registry import registry
@@ -34,8 +30,8 @@ from events.subjects import Subjects
 from projections.catalogue import PROJECTIONS
 from projections.worker import run_projections
 from services.bench.projections import EVENTS_PER_CASE, case_history
+from services.bench.server import bench_nats
 from services.bench.store import machine
-from services.embedded import NatsServer
 from services.settings import Settings
 from services.store import CaseHead, Draft, EventStore
 from services.stream import provision_event_stream
@@ -192,32 +188,20 @@ async def append_to_visible(
     was due), the same for the append's acknowledgement and from it to visibility, each
     projection's p99, the achieved rate and the machine.
     """
-    with tempfile.TemporaryDirectory(prefix="doorstroom-bench-lag-") as tmp:
-        directory = Path(tmp)
-        server = None
-        url = os.environ.get("DOORSTROOM_NATS_URL")
-        if not url:
-            server = NatsServer(store_dir=directory / "nats").start()
-            url = server.url
+    async with bench_nats("doorstroom-bench-lag-") as bench:
         stream = f"{STREAM}{uuid4().hex[:8].upper()}"
         settings = Settings(
-            nats_url=url,
-            data_dir=directory,
-            db=db_url or f"sqlite:///{directory / 'readmodels.sqlite3'}",
+            nats_url=bench.url,
+            data_dir=bench.directory,
+            db=db_url or f"sqlite:///{bench.directory / 'readmodels.sqlite3'}",
             stream=stream,
             subject_prefix=PREFIX,
         )
-        nc = await nats.connect(url, max_reconnect_attempts=-1)
-        try:
-            await provision_event_stream(nc.jetstream(), settings)
-            log(f"{rate:g} events/s for {seconds:g} s after a {warmup_s:g} s warm-up")
-            out = await measure(nc, settings, rate=rate, seconds=seconds, warmup_s=warmup_s)
-            if server is None:
-                await nc.jetstream().delete_stream(stream)
-        finally:
-            await nc.close()
-            if server is not None:
-                server.stop()
+        await provision_event_stream(bench.nc.jetstream(), settings)
+        log(f"{rate:g} events/s for {seconds:g} s after a {warmup_s:g} s warm-up")
+        out = await measure(bench.nc, settings, rate=rate, seconds=seconds, warmup_s=warmup_s)
+        if not bench.own_server:
+            await bench.nc.jetstream().delete_stream(stream)
     figures = out["append_to_visible"]
     return {
         "machine": machine(),

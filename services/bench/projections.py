@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -33,7 +31,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import nats
 import psycopg
 
 from events.aid import AidRequestReceived, Channel, RequestedAid
@@ -73,9 +70,9 @@ from projections.catalogue import PROJECTIONS
 from projections.projection import Projection
 from projections.rebuild import REBUILD_BATCH, rebuild
 from services.bench import es_projection
+from services.bench.server import bench_nats
 from services.bench.store import machine
 from services.db import Database
-from services.embedded import NatsServer
 from services.jsread import RawMessage, read_batches
 from services.settings import Settings
 from services.store import CaseHead, Draft, EventStore
@@ -433,79 +430,66 @@ async def run_benchmark(
     rebuild_batch: int = REBUILD_BATCH,
 ) -> dict[str, Any]:
     """Every read-side figure of one run on one stream, as a dict (JSON-ready)."""
-    with tempfile.TemporaryDirectory(prefix="doorstroom-bench-") as tmp:
-        directory = Path(tmp)
+    async with bench_nats() as bench:
+        directory, url, nc = bench.directory, bench.url, bench.nc
         settings = Settings(data_dir=directory, stream="BENCHREAD")
-        server = None
-        url = os.environ.get("DOORSTROOM_NATS_URL")
-        if not url:
-            server = NatsServer(store_dir=directory / "nats").start()
-            url = server.url
-        nc = await nats.connect(url, max_reconnect_attempts=-1)
-        try:
-            await provision_event_stream(nc.jetstream(), settings)
-            store = EventStore(
-                nc, stream=settings.stream, subjects=Subjects(), registry=registry(), sealer=None
-            )
-            out: dict[str, Any] = {
-                "machine": machine(),
-                "batch_size": batch_size,
-                "rebuild_batch": rebuild_batch,
-            }
-            log(f"filling the stream with {events} events")
-            fill_s = await fill(store, events)
-            out["stream_events"] = total = await store.last_seq()
-            out["fill_events_per_s"] = round(total / fill_s)
+        await provision_event_stream(nc.jetstream(), settings)
+        store = EventStore(
+            nc, stream=settings.stream, subjects=Subjects(), registry=registry(), sealer=None
+        )
+        out: dict[str, Any] = {
+            "machine": machine(),
+            "batch_size": batch_size,
+            "rebuild_batch": rebuild_batch,
+        }
+        log(f"filling the stream with {events} events")
+        fill_s = await fill(store, events)
+        out["stream_events"] = total = await store.last_seq()
+        out["fill_events_per_s"] = round(total / fill_s)
 
-            log("raw read: nats-py, pull consumer with a message callback")
-            out["raw_read"] = await raw_read(store, batch_size)
-            log("rebuilds into SQLite")
-            out["sqlite"] = await rebuild_rates(
-                store, lambda: fresh_sqlite(directory), rebuild_batch
+        log("raw read: nats-py, pull consumer with a message callback")
+        out["raw_read"] = await raw_read(store, batch_size)
+        log("rebuilds into SQLite")
+        out["sqlite"] = await rebuild_rates(store, lambda: fresh_sqlite(directory), rebuild_batch)
+        if postgres:
+            log("rebuilds into PostgreSQL")
+            out["postgres"] = await rebuild_rates(
+                store, lambda: fresh_postgres(postgres), rebuild_batch
             )
-            if postgres:
-                log("rebuilds into PostgreSQL")
-                out["postgres"] = await rebuild_rates(
-                    store, lambda: fresh_postgres(postgres), rebuild_batch
-                )
-            log("the eventsourcing library's Projection into an SQLite view")
-            out["eventsourcing_projection_sqlite"] = await es_projection.run(
-                nc,
-                store.stream,
-                store.subjects.all_events,
-                registry(),
-                directory / "es-view.sqlite3",
-                batch_size,
-            )
-            log("worker memory: rebuild --all in a process of its own")
+        log("the eventsourcing library's Projection into an SQLite view")
+        out["eventsourcing_projection_sqlite"] = await es_projection.run(
+            nc,
+            store.stream,
+            store.subjects.all_events,
+            registry(),
+            directory / "es-view.sqlite3",
+            batch_size,
+        )
+        log("worker memory: rebuild --all in a process of its own")
+        with fresh_sqlite(directory) as db_url:
+            out["worker"] = await asyncio.to_thread(worker_rss, url, settings, db_url)
+        out["alone_events_per_s"] = {
+            key: part["events_per_s"] for key, part in out["sqlite"]["alone"].items()
+        }
+
+        log("breakdown: decode, handlers, SQL")
+        raws = [
+            raw
+            async for raws in read_batches(nc, store.stream, store.subjects.all_events)
+            for raw in raws
+        ]
+        started = time.perf_counter()
+        for raw in raws:
+            decode(raw.data, registry(), seq=raw.seq)
+        decode_s = time.perf_counter() - started
+        out["decode_only"] = {
+            "seconds": round(decode_s, 2),
+            "events_per_s": round(total / decode_s),
+        }
+        out["apply"] = {}
+        for projection in PROJECTIONS:
             with fresh_sqlite(directory) as db_url:
-                out["worker"] = await asyncio.to_thread(worker_rss, url, settings, db_url)
-            out["alone_events_per_s"] = {
-                key: part["events_per_s"] for key, part in out["sqlite"]["alone"].items()
-            }
-
-            log("breakdown: decode, handlers, SQL")
-            raws = [
-                raw
-                async for raws in read_batches(nc, store.stream, store.subjects.all_events)
-                for raw in raws
-            ]
-            started = time.perf_counter()
-            for raw in raws:
-                decode(raw.data, registry(), seq=raw.seq)
-            decode_s = time.perf_counter() - started
-            out["decode_only"] = {
-                "seconds": round(decode_s, 2),
-                "events_per_s": round(total / decode_s),
-            }
-            out["apply"] = {}
-            for projection in PROJECTIONS:
-                with fresh_sqlite(directory) as db_url:
-                    out["apply"][projection.key] = await asyncio.to_thread(
-                        apply_pass, projection, db_url, raws, batch_size
-                    )
-            return out
-        finally:
-            await nc.close()
-            if server is not None:
-                server.stop()
+                out["apply"][projection.key] = await asyncio.to_thread(
+                    apply_pass, projection, db_url, raws, batch_size
+                )
+        return out

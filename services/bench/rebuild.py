@@ -12,8 +12,6 @@ import asyncio
 import json
 import resource
 import sys
-import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,8 @@ import nats
 from events.registry import registry
 from events.subjects import Subjects
 from projections.catalogue import PROJECTIONS
-from projections.projection import Projection
-from projections.rebuild import rebuild
+from projections.rebuild import REBUILD_BATCH
+from services.bench.projections import rebuild_rate
 from services.db import sqlite_path
 from services.store import EventStore
 
@@ -33,11 +31,11 @@ async def main(url: str, stream: str, db_url: str, mode: str) -> dict[str, Any]:
     try:
         store = EventStore(nc, stream=stream, subjects=Subjects(), registry=registry(), sealer=None)
         total = await store.last_seq()
-        seconds = await _rebuild(store, db_url, PROJECTIONS)
+        together = await rebuild_rate(store, db_url, PROJECTIONS, REBUILD_BATCH)
         out: dict[str, Any] = {
             "events": total,
-            "together_seconds": round(seconds, 2),
-            "together_events_per_s": round(total / seconds),
+            "together_seconds": together["seconds"],
+            "together_events_per_s": together["events_per_s"],
             "peak_rss_mb": peak_rss_mb(),
         }
         if mode == "alone":
@@ -45,26 +43,12 @@ async def main(url: str, stream: str, db_url: str, mode: str) -> dict[str, Any]:
             out["alone_events_per_s"] = {}
             for projection in PROJECTIONS:
                 path = folder / f"alone-{projection.key}.sqlite3"
-                alone = await _rebuild(store, f"sqlite:///{path}", (projection,))
-                out["alone_events_per_s"][projection.key] = round(total / alone)
+                alone = await rebuild_rate(store, f"sqlite:///{path}", (projection,), REBUILD_BATCH)
+                out["alone_events_per_s"][projection.key] = alone["events_per_s"]
                 _remove(path)
         return out
     finally:
         await nc.close()
-
-
-async def _rebuild(store: EventStore, db_url: str, projections: Sequence[Projection]) -> float:
-    """Seconds of replay and swap of ``projections`` from the whole stream."""
-    started = time.perf_counter()
-    await rebuild(
-        store.nc,
-        db_url,
-        stream=store.stream,
-        subjects=store.subjects,
-        registry=store.registry,
-        projections=projections,
-    )
-    return time.perf_counter() - started
 
 
 def peak_rss_mb() -> float:

@@ -10,15 +10,10 @@ most 30 s on 2 cores.
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
-
-import nats
 
 from events.registry import registry
 from events.subjects import Subjects
@@ -28,8 +23,8 @@ from projections.reports.facts import report_facts
 from projections.reports.replay import memory_database, replay_into
 from projections.rules import default_rules
 from services.bench.projections import fill
+from services.bench.server import bench_nats
 from services.bench.store import machine
-from services.embedded import NatsServer
 from services.settings import Settings
 from services.store import EventStore
 from services.stream import provision_event_stream
@@ -71,28 +66,17 @@ async def time_report(store: EventStore, name: str, params: Params) -> dict[str,
 async def run_benchmark(
     *, name: str, events: int, on: date, log: Callable[[str], None]
 ) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="doorstroom-bench-") as tmp:
-        directory = Path(tmp)
-        settings = Settings(data_dir=directory, stream="BENCHREPORT")
-        server = None
-        url = os.environ.get("DOORSTROOM_NATS_URL")
-        if not url:
-            server = NatsServer(store_dir=directory / "nats").start()
-            url = server.url
-        nc = await nats.connect(url, max_reconnect_attempts=-1)
-        try:
-            await provision_event_stream(nc.jetstream(), settings)
-            store = EventStore(
-                nc, stream=settings.stream, subjects=Subjects(), registry=registry(), sealer=None
-            )
-            log(f"filling the stream with {events} events")
-            await fill(store, events)
-            params = Params(on=on, known_on=None, offices=None, year=on.year, rules=default_rules())
-            log(f"{name}: replay into memory and compute")
-            out = {"machine": machine(), "stream_events": await store.last_seq()}
-            out.update(await time_report(store, name, params))
-            return out
-        finally:
-            await nc.close()
-            if server is not None:
-                server.stop()
+    async with bench_nats() as bench:
+        settings = Settings(data_dir=bench.directory, stream="BENCHREPORT")
+        nc = bench.nc
+        await provision_event_stream(nc.jetstream(), settings)
+        store = EventStore(
+            nc, stream=settings.stream, subjects=Subjects(), registry=registry(), sealer=None
+        )
+        log(f"filling the stream with {events} events")
+        await fill(store, events)
+        params = Params(on=on, known_on=None, offices=None, year=on.year, rules=default_rules())
+        log(f"{name}: replay into memory and compute")
+        out = {"machine": machine(), "stream_events": await store.last_seq()}
+        out.update(await time_report(store, name, params))
+        return out
