@@ -160,7 +160,7 @@ async def test_ledger_puts_eligible_claimed_approved_rejected_corrected_side_by_
     table = await report(store, "subsidy-ledger", on=date(2025, 4, 30))
     rows = rows_by(table, "office", "scheme", "person", "month")
     pa, pb = str(story.person_a), str(story.person_b)
-    gpmi_2025 = "gpmi-2016-11+leefloon-2025-02"
+    gpmi_2025 = "gpmi-2016-11/leefloon-2025-02"
     # RMI refund: 55 % (no history, base rate) of the 131,420 paid for February = 72,281.
     assert line(rows, BRUGGE, "rmi_base", pa, "2025-02") == (
         72281,
@@ -174,7 +174,7 @@ async def test_ledger_puts_eligible_claimed_approved_rejected_corrected_side_by_
     # GPMI: January under the old leefloon (10 % of 128,846 = 12,884.6 -> 12,885), then 13,142.
     assert line(rows, BRUGGE, "gpmi", pa, "2025-01") == (
         12885,
-        "gpmi-2016-11+leefloon-2024-05",
+        "gpmi-2016-11/leefloon-2024-05",
         0,
         0,
         0,

@@ -37,7 +37,7 @@ def test_uncertain_amounts_are_marked_so() -> None:
 def test_gpmi_supplement_is_ten_percent_in_exact_cents_and_names_both_versions() -> None:
     fig = RULES.gpmi_supplement("gezinslast", date(2025, 3, 1))
     assert fig.cents == 17761  # 10 % of 177607 = 17760.7, half up
-    assert fig.rule_version == "gpmi-2016-11+leefloon-2025-02"
+    assert fig.rule_version == "gpmi-2016-11/leefloon-2025-02"
     assert RULES.at("gpmi", date(2025, 3, 1)).param("max_months") == 12
 
 

@@ -117,7 +117,7 @@ class RuleBook:
         cents = percent_of(base.cents, Decimal(v.param("percent_of_leefloon")))
         return Figure(
             cents=cents,
-            rule_version=f"{v.version}+{base.rule_version}",
+            rule_version=f"{v.version}/{base.rule_version}",
             uncertain=v.uncertain or base.uncertain,
         )
 
