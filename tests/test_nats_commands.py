@@ -32,7 +32,7 @@ from tests.support.domain import Case
 
 OFFICE = "31004"
 OTHER = "11016"
-ACTOR = {USER_HEADER: "u-2077", ROLE_HEADER: "job_coach"}
+ACTOR = {USER_HEADER: "u-2077", ROLE_HEADER: "social_worker"}
 PASSWORD = "service-secret-for-tests"
 
 
@@ -102,7 +102,7 @@ async def test_a_command_over_nats_becomes_events_with_their_envelope(
     assert (second["case_version"], second["stream_seq"]) == (2, stored[1].seq)
     meta = stored[0].meta
     assert meta.office_id == OFFICE  # from the subject: the body has no office
-    assert meta.actor == Actor(user_id="u-2077", role=Role.JOB_COACH)
+    assert meta.actor == Actor(user_id="u-2077", role=Role.SOCIAL_WORKER)
     assert (meta.correlation_id, meta.causation_id) == (process, receive.command_id)
     assert meta.event_id == derived_event_id(receive.command_id, 0)
     assert stored[1].meta.correlation_id == register.command_id
@@ -166,6 +166,17 @@ async def test_malformed_requests_are_refused_never_crash(service: Runtime, clie
     assert await service.store.read_case(receive.case_id) == []
     still = await send(client, receive)  # the service still answers
     assert still["status"] == "accepted"
+
+
+async def test_a_role_sends_only_the_commands_of_its_policy_over_nats(
+    service: Runtime, client: NATS
+) -> None:
+    receive = Case().cmd(ReceiveAidRequest)
+    refused = await send(client, receive, headers={**ACTOR, ROLE_HEADER: "finance"})
+    assert (refused["status"], refused["code"]) == ("refused", "forbidden_for_role")
+    assert refused["field"] == ROLE_HEADER
+    assert "finance may not send ReceiveAidRequest" in refused["message"]
+    assert await service.store.read_case(receive.case_id) == []
 
 
 @pytest.fixture

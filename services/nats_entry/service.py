@@ -49,6 +49,17 @@ class CommandService:
         ctx = self.context(office, headers or {})
         if isinstance(ctx, Refusal):
             return CommandRefused.of(ctx, command.command_id)
+        if not access.may_send(ctx.actor.role, command.command_name):
+            # The office system names the acting user and role; what is recorded as their
+            # act must be an act of that role, as on HTTP.
+            return CommandRefused.of(
+                Refusal(
+                    "forbidden_for_role",
+                    f"the role {ctx.actor.role.value} may not send {command.command_name}",
+                    ROLE_HEADER,
+                ),
+                command.command_id,
+            )
         if self.app is None:
             raise RuntimeError("this CommandService only documents the commands (no app)")
         try:
