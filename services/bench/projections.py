@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import nats
 import psycopg
 
 from events.aid import AidRequestReceived, Channel, RequestedAid
@@ -76,7 +75,7 @@ from services.bench import es_projection
 from services.bench.store import machine
 from services.db import Database
 from services.embedded import NatsServer
-from services.jsread import RawMessage, read_batches
+from services.jsread import RawMessage, RawReadClient, read_batches
 from services.settings import Settings
 from services.store import CaseHead, Draft, EventStore
 from services.stream import provision_event_stream
@@ -441,7 +440,8 @@ async def run_benchmark(
         if not url:
             server = NatsServer(store_dir=directory / "nats").start()
             url = server.url
-        nc = await nats.connect(url, max_reconnect_attempts=-1)
+        nc = RawReadClient()
+        await nc.connect(url, max_reconnect_attempts=-1)
         try:
             await provision_event_stream(nc.jetstream(), settings)
             store = EventStore(
