@@ -12,7 +12,9 @@ refused and the batch rolls back, so every event changes a read model exactly on
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
@@ -236,10 +238,23 @@ def _statements(db: Database, *, fast: bool) -> Iterator[Tx]:
         tx.flush()
 
 
+_WRITTEN_TABLE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
+
+
+@functools.cache
+def _written_table(statement: str) -> str | None:
+    """The table a deferred statement writes, or None when it cannot be told from its text."""
+    found = _WRITTEN_TABLE.match(statement)
+    return None if found is None else found.group(1)
+
+
 @dataclass(slots=True)
 class _BatchTx:
-    """Runs deferred statements as one ``executemany`` each before any other statement.
+    """Runs deferred statements as one ``executemany`` each before a statement that needs them.
 
+    A deferred write runs before any later statement whose text names its table (or before
+    every later statement when its table cannot be told), and before the commit: rows that
+    no statement of the handlers looks at, like a journal's, wait for the end of the batch.
     Deferred rows keep their order among themselves; statements of different text may run
     in another order than deferred, which ``write_later`` allows. On PostgreSQL everything
     goes through the pipeline, which waits only when a handler reads an answer.
@@ -249,23 +264,55 @@ class _BatchTx:
     pipeline: psycopg.Pipeline | None
     postgres: bool = False
     _later: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    _merged: dict[str, dict[object, tuple[Any, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.postgres = self.db.postgres
 
     def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
-        if self._later:
-            self.flush()
+        if self._later or self._merged:
+            self._flush_for(statement)
         cursor = self.db.execute(statement, params)
         return cursor if self.pipeline is None else _Answer(cursor, self.pipeline)
 
     def defer(self, statement: str, params: tuple[Any, ...]) -> None:
         self._later.setdefault(statement, []).append(params)
 
+    def merge(
+        self,
+        statement: str,
+        key: object,
+        params: tuple[Any, ...],
+        merge: Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, ...]],
+    ) -> None:
+        rows = self._merged.setdefault(statement, {})
+        pending = rows.get(key)
+        rows[key] = params if pending is None else merge(pending, params)
+
+    def _flush_for(self, statement: str) -> None:
+        """Run the deferred writes ``statement`` may see: those into a table it names."""
+        for pending in (self._later, self._merged):
+            for deferred in [d for d in pending if _needed_by(deferred=d, statement=statement)]:
+                rows = pending.pop(deferred)
+                values = list(rows.values()) if isinstance(rows, dict) else rows
+                self.db.conn.executemany(self.db.sql(deferred), values)
+
     def flush(self) -> None:
         later, self._later = self._later, {}
+        merged, self._merged = self._merged, {}
         for statement, rows in later.items():
             self.db.conn.executemany(self.db.sql(statement), rows)
+        for statement, by_key in merged.items():
+            self.db.conn.executemany(self.db.sql(statement), list(by_key.values()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _needed_by(*, deferred: str, statement: str) -> bool:
+    """Whether ``statement`` names the table ``deferred`` writes (unknown: assume it does)."""
+    table = _written_table(deferred)
+    if table is None:
+        return True
+    return re.search(rf"\b{re.escape(table)}\b", statement, re.IGNORECASE) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,17 +23,41 @@ Handler = Callable[[Tx, RecordedEvent], None]
 def write_later(tx: Tx, statement: str, params: tuple[Any, ...]) -> None:
     """A write whose result no handler reads, that the engine may batch (``executemany``).
 
-    It still runs before any later ``tx.execute`` of the transaction and before the commit,
-    and in order with the other ``write_later`` rows of the same statement text; only its
-    order against deferred writes of other statements may change, so use it for inserts
-    and upserts that no other deferred statement of the projection touches. A transaction
-    without ``defer`` (tests, the benchmark's timing wrapper) runs it at once.
+    It still runs before any later ``tx.execute`` whose statement names its table (the
+    engine cannot see other dependencies: no triggers, views or foreign keys between a
+    projection's tables) and before the commit, and in order with the other ``write_later``
+    rows of the same statement text; only its order against deferred writes of other
+    statements may change, so use it for inserts and upserts that no other deferred
+    statement of the projection touches. A transaction without ``defer`` (tests, the
+    benchmark's timing wrapper) runs it at once.
     """
     defer = getattr(tx, "defer", None)
     if defer is None:
         tx.execute(statement, params)
     else:
         defer(statement, params)
+
+
+Params = tuple[Any, ...]
+
+
+def merge_later(
+    tx: Tx, statement: str, key: object, params: Params, merge: Callable[[Params, Params], Params]
+) -> None:
+    """A ``write_later`` of which only one row per ``key`` runs: ``merge(pending, params)``.
+
+    For an upsert that many events of one case repeat (a "last activity" touch): between two
+    statements of the transaction the engine keeps one pending row per key and folds each
+    new one into it, so the statement runs once per key instead of once per event. ``merge``
+    must give the row that has the same effect as running both in order. Like
+    ``write_later`` it runs before any later ``tx.execute`` naming its table and before the
+    commit.
+    """
+    merged = getattr(tx, "merge", None)
+    if merged is None:
+        tx.execute(statement, params)
+    else:
+        merged(statement, key, params, merge)
 
 
 def update_one(tx: Tx, statement: str, params: tuple[Any, ...], missing: str) -> None:

@@ -23,6 +23,7 @@ from services.app import Application
 from services.cases import CaseRepository
 from services.domain import CaseFold
 from services.embedded import NatsServer
+from services.jsread import RawReadClient
 from services.offices import Offices
 from services.settings import Settings
 from services.store import EventStore
@@ -83,7 +84,10 @@ async def connect(settings: Settings, url: str, *, name: str = "doorstroom") -> 
             options["password"] = settings.nats_password.get_secret_value()
     if settings.nats_token:
         options["token"] = settings.nats_token.get_secret_value()
-    return await nats.connect(**options)
+    # The client class only changes subscriptions that ask for raw messages (fast replays).
+    nc = RawReadClient()
+    await nc.connect(**options)
+    return nc
 
 
 @dataclass

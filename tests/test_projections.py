@@ -304,3 +304,37 @@ async def test_a_deferred_write_that_fails_later_is_pinned_to_its_event(
     assert stored_position(db, "test_once.v1") == 2
     rows = checkpoints.query(db, "SELECT name, seq FROM test_once ORDER BY seq")
     assert rows == [("AidRequestReceived", 1), ("PersonRegistered", 2)]
+
+
+def test_deferred_writes_wait_for_a_statement_naming_their_table(tmp_path: Path) -> None:
+    """A journal-like write waits for the commit; a statement naming its table sees it."""
+    from projections.engine import _statements
+    from projections.projection import merge_later
+
+    db = Database.connect(f"sqlite:///{tmp_path / 'tx.sqlite3'}")
+    try:
+        db.execute("CREATE TABLE a (k TEXT PRIMARY KEY, n INTEGER)")
+        db.execute("CREATE TABLE b (k TEXT)")
+        upsert = (
+            "INSERT INTO a (k, n) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET n = a.n + excluded.n"
+        )
+
+        def add(pending: tuple[object, ...], new: tuple[object, ...]) -> tuple[object, ...]:
+            return (pending[0], int(str(pending[1])) + int(str(new[1])))
+
+        with _statements(db, fast=True) as tx:
+            write_later(tx, "INSERT INTO b (k) VALUES (?)", ("x",))
+            merge_later(tx, upsert, "k1", ("k1", 1), add)
+            merge_later(tx, upsert, "k1", ("k1", 2), add)
+            assert (
+                tx.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+                == 2
+            )
+            assert db.execute("SELECT count(*) FROM b").fetchone()[0] == 0  # still waiting
+            assert tx.execute("SELECT n FROM a WHERE k = 'k1'").fetchone()[0] == 3
+            merge_later(tx, upsert, "k1", ("k1", 4), add)
+            assert db.execute("SELECT count(*) FROM b").fetchone()[0] == 0
+        assert db.execute("SELECT k FROM b").fetchall() == [("x",)]
+        assert db.execute("SELECT n FROM a").fetchall() == [(7,)]
+    finally:
+        db.close()

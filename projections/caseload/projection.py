@@ -27,7 +27,7 @@ from events.rights import (
 )
 from projections.caseload.tables import TABLES
 from projections.journal import CaseProjection
-from projections.projection import Tx, update_one, write_later
+from projections.projection import Params, Tx, merge_later, update_one
 
 caseload = CaseProjection(name="caseload", version=1, tables=TABLES)
 
@@ -50,11 +50,21 @@ def touch(tx: Tx, rec: RecordedEvent, *, office_id: str | None = None) -> None:
     meta = rec.meta
     day = meta.occurred_on.isoformat()
     person = None if meta.person_ref is None else str(meta.person_ref)
-    write_later(
-        tx,
-        _TOUCH,
-        (str(meta.case_id), office_id or meta.office_id, person, day, day, rec.name, rec.seq),
-    )
+    case_id = str(meta.case_id)
+    row = (case_id, office_id or meta.office_id, person, day, day, rec.name, rec.seq)
+    merge_later(tx, _TOUCH, case_id, row, _touched_again)
+
+
+def _touched_again(pending: Params, new: Params) -> Params:
+    """One ``_TOUCH`` row with the effect of ``pending`` then ``new`` (ISO dates sort).
+
+    The first row opens the case; the office, event and sequence are the newest; the person
+    is the first known; the last activity is the latest date.
+    """
+    case_id, _, person, opened_on, last_on, _, _ = pending
+    _, office, new_person, _, new_on, name, seq = new
+    person = new_person if person is None else person
+    return (case_id, office, person, opened_on, max(last_on, new_on), name, seq)
 
 
 SPECIAL = frozenset(

@@ -15,19 +15,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import nats
-
 from events.registry import registry
 from events.subjects import Subjects
 from projections.catalogue import PROJECTIONS
 from projections.rebuild import REBUILD_BATCH
 from services.bench.projections import rebuild_rate
 from services.db import sqlite_path
+from services.jsread import RawReadClient
 from services.store import EventStore
 
 
 async def main(url: str, stream: str, db_url: str, mode: str) -> dict[str, Any]:
-    nc = await nats.connect(url)
+    nc = RawReadClient()  # as the worker connects (services.runtime.connect)
+    await nc.connect(url)
     try:
         store = EventStore(nc, stream=stream, subjects=Subjects(), registry=registry(), sealer=None)
         total = await store.last_seq()

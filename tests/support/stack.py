@@ -7,10 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import nats
-
 from events.registry import EventRegistry
 from events.subjects import Subjects
+from services.jsread import RawReadClient
 from services.settings import Settings
 from services.store import EventStore
 from services.stream import provision_event_stream
@@ -32,7 +31,9 @@ async def store_on(
         replicas=replicas,
         stream=stream,
     )
-    nc = await nats.connect(servers=settings.nats_url.split(","))  # type: ignore[union-attr]
+    # The client class the CLI connects with: replays read raw, everything else as in nats-py.
+    nc = RawReadClient()
+    await nc.connect(servers=settings.nats_url.split(","))  # type: ignore[union-attr]
     vault = KeyVault(f"sqlite:///{tmp_path / 'vault.sqlite3'}", os.urandom(32))
     try:
         await provision_event_stream(nc.jetstream(), settings)
