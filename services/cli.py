@@ -460,7 +460,7 @@ def audit_verify(
 def bench_suite(
     ctx: typer.Context,
     events: Annotated[int, typer.Option(min=1000, help="Size of the simulated stream.")] = (
-        200_000
+        100_000
     ),
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
     postgres_dsn: Annotated[

@@ -70,7 +70,7 @@ KEYS: Final = (
 
 @dataclass
 class SuiteOptions:
-    events: int = 200_000
+    events: int = 100_000
     offices: int = 300
     seed: int = 1
     postgres_dsn: str | None = None
