@@ -228,56 +228,55 @@ class _Pull:
         return slot
 
     async def on_msg(self, msg: Msg) -> None:
-        if not self.open:
-            return
-        out, done = self.open[0]
         headers = msg.headers
-        status = headers.get("Status") if headers else None
-        if status is not None:
-            if status in ("404", "408"):
-                self.open.pop(0)
-                done.set_result(self.pending)
-            elif status != "100":
-                self.open.pop(0)
-                done.set_exception(PullError(f"pull request refused: status {status} {headers}"))
-            return
-        seq, self.pending = _ack_fields(msg.reply)
-        out.append(
-            RawMessage(
+        self._take(
+            headers.get("Status") if headers else None,
+            headers,
+            msg.reply,
+            lambda seq: RawMessage(
                 seq=seq,
                 subject=msg.subject,
                 msg_id=headers.get("Nats-Msg-Id") if headers else None,
                 data=msg.data,
-            )
+            ),
         )
-        if len(out) >= self.batch:
-            self.open.pop(0)
-            done.set_result(self.pending)
 
     def on_raw(self, subject: bytes, reply: bytes, data: bytes, headers: bytes | None) -> None:
         """:meth:`on_msg` for a :class:`RawReadClient`: headers looked at, not parsed."""
+        self._take(
+            _raw_status(headers),
+            headers,
+            reply.decode(),
+            lambda seq: RawMessage(
+                seq=seq,
+                subject=subject.decode(),
+                msg_id=_raw_header(headers, b"Nats-Msg-Id"),
+                data=data,
+            ),
+        )
+
+    def _take(
+        self,
+        status: str | None,
+        headers: object,
+        reply: str,
+        message: Callable[[int], RawMessage],
+    ) -> None:
+        """A delivered message into the oldest open request, or a status that ends it."""
         if not self.open:
             return
         out, done = self.open[0]
-        status = _raw_status(headers)
         if status is not None:
             if status in ("404", "408"):
                 self.open.pop(0)
                 done.set_result(self.pending)
             elif status != "100":
                 self.open.pop(0)
-                text = headers.decode(errors="replace") if headers else ""
-                done.set_exception(PullError(f"pull request refused: {text.strip()}"))
+                text = headers.decode(errors="replace") if isinstance(headers, bytes) else headers
+                done.set_exception(PullError(f"pull request refused: status {status} {text}"))
             return
-        seq, self.pending = _ack_fields(reply.decode())
-        out.append(
-            RawMessage(
-                seq=seq,
-                subject=subject.decode(),
-                msg_id=_raw_header(headers, b"Nats-Msg-Id"),
-                data=data,
-            )
-        )
+        seq, self.pending = _ack_fields(reply)
+        out.append(message(seq))
         if len(out) >= self.batch:
             self.open.pop(0)
             done.set_result(self.pending)
