@@ -17,9 +17,6 @@ same run, on the same events:
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -352,14 +349,11 @@ async def raw_read(store: EventStore, batch_size: int) -> dict[str, float]:
     return {"seconds": round(seconds, 2), "events_per_s": round(count / seconds)}
 
 
-def worker_rss(nats_url: str, settings: Settings, db_url: str) -> dict[str, float]:
+async def worker_rss(nats_url: str, settings: Settings, db_url: str) -> dict[str, float]:
     """A rebuild of every projection in a process of its own: its peak RSS and rate."""
-    command = [sys.executable, "-m", "services.bench.rebuild", nats_url, settings.stream]
-    command += [db_url, "together"]
-    done = subprocess.run(command, capture_output=True, check=False)  # noqa: S603 - our own
-    if done.returncode != 0:
-        raise RuntimeError(f"the rebuild process failed: {done.stderr.decode()[-2000:]}")
-    figures = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    from services.bench.rebuild import run_child  # the child's module imports this one
+
+    figures = await run_child(nats_url, settings.stream, db_url, alone=False)
     return {
         "peak_rss_mb": figures["peak_rss_mb"],
         "seconds": figures["together_seconds"],
@@ -467,7 +461,7 @@ async def run_benchmark(
         )
         log("worker memory: rebuild --all in a process of its own")
         with fresh_sqlite(directory) as db_url:
-            out["worker"] = await asyncio.to_thread(worker_rss, url, settings, db_url)
+            out["worker"] = await worker_rss(url, settings, db_url)
         out["alone_events_per_s"] = {
             key: part["events_per_s"] for key, part in out["sqlite"]["alone"].items()
         }

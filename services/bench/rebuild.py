@@ -51,6 +51,26 @@ async def main(url: str, stream: str, db_url: str, mode: str) -> dict[str, Any]:
         await nc.close()
 
 
+async def run_child(nats_url: str, stream: str, db_url: str, *, alone: bool) -> dict[str, Any]:
+    """Run this module in a process of its own (the worker) and return its JSON line."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.bench.rebuild",
+        nats_url,
+        stream,
+        db_url,
+        "alone" if alone else "together",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"the rebuild process failed: {err.decode()[-2000:]}")
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
 def peak_rss_mb() -> float:
     """This process's own peak resident memory since it started this program.
 

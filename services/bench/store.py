@@ -10,16 +10,13 @@ import asyncio
 import os
 import platform
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import nats
 from nats.aio.client import Client as NATS
 
 from events.base import Role
@@ -28,8 +25,8 @@ from events.gpmi import EvaluationOutcome, GpmiEvaluated
 from events.registry import registry
 from events.subjects import Subjects
 from services.bench.read import direct_get_rate, ordered_push_rate
+from services.bench.server import bench_nats
 from services.cases import CaseRepository
-from services.embedded import NatsServer
 from services.jsread import last_message
 from services.settings import Settings
 from services.store import CaseHead, Draft, EventStore
@@ -232,15 +229,10 @@ async def run_benchmark(
     targets: int,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="doorstroom-bench-") as tmp:
-        settings = Settings(data_dir=Path(tmp), stream="BENCH")
-        server = None
-        url = os.environ.get("DOORSTROOM_NATS_URL")
-        if not url:
-            server = NatsServer(store_dir=Path(tmp) / "nats").start()
-            url = server.url
-        nc = await nats.connect(url, max_reconnect_attempts=-1)
-        vault = KeyVault(f"sqlite:///{Path(tmp) / 'vault.sqlite3'}", os.urandom(32))
+    async with bench_nats() as bench:
+        settings = Settings(data_dir=bench.directory, stream="BENCH")
+        nc = bench.nc
+        vault = KeyVault(f"sqlite:///{bench.directory / 'vault.sqlite3'}", os.urandom(32))
         try:
             js = nc.jetstream()
             await provision_event_stream(js, settings)
@@ -300,7 +292,4 @@ async def run_benchmark(
             out["case_load_ms"] = await case_loads(store, kv, target_ids, rounds=5)
             return out
         finally:
-            await nc.close()
             vault.close()
-            if server is not None:
-                server.stop()

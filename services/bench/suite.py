@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -34,6 +32,7 @@ from services.bench import es_projection, lag
 from services.bench.peer import run_peer_app
 from services.bench.projections import fresh_postgres
 from services.bench.read import direct_get_rate, ordered_push_rate
+from services.bench.rebuild import run_child
 from services.bench.store import bulk_fill, machine, pct, raw_publish_rate
 from services.cases import CaseRepository
 from services.domain import CaseFold
@@ -230,7 +229,7 @@ async def _rebuild_sqlite(suite: Suite) -> None:
     """Ours: every read model rebuilt together into SQLite, then each alone, in a child
     process (the worker), whose peak RSS during the together run is the worker's."""
     url = f"sqlite:///{suite.directory / 'rebuild.sqlite3'}"
-    figures = await _rebuild_child(suite, url, alone=True)
+    figures = await run_child(suite.settings.nats_url or "", suite.settings.stream, url, alone=True)
     suite.out["rebuild_sqlite"] = figures
     suite.out["rebuild_sqlite_events_per_s"] = figures["together_events_per_s"]
     suite.out["worker_peak_rss_mb"] = figures["peak_rss_mb"]
@@ -243,7 +242,9 @@ async def _rebuild_postgres(suite: Suite) -> None:
         suite.out["rebuild_postgres_events_per_s"] = None
         return
     with fresh_postgres(dsn) as url:
-        figures = await _rebuild_child(suite, url, alone=False)
+        figures = await run_child(
+            suite.settings.nats_url or "", suite.settings.stream, url, alone=False
+        )
     suite.out["rebuild_postgres"] = figures
     suite.out["rebuild_postgres_events_per_s"] = figures["together_events_per_s"]
 
@@ -415,23 +416,3 @@ async def _sample_payload(suite: Suite) -> bytes:
     last = await last_message(suite.nc, suite.settings.stream, suite.store.subjects.case(case))
     assert last is not None
     return bytes(last.data)
-
-
-async def _rebuild_child(suite: Suite, url: str, *, alone: bool) -> dict[str, Any]:
-    """Run ``services.bench.rebuild`` in a child process and read its JSON line."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services.bench.rebuild",
-        suite.settings.nats_url or "",
-        suite.settings.stream,
-        url,
-        "alone" if alone else "together",
-        stdout=asyncio.subprocess.PIPE,
-        env={**os.environ},
-    )
-    out, _ = await proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"the rebuild child failed ({proc.returncode})")
-    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-    return result
