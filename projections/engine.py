@@ -137,6 +137,7 @@ class Runner:
         self.plan = read_plan(projection, registry.names(), subjects)
         self.position = 0
         self.skipped = 0
+        self.rewritten = 0  # batches that failed the fast way and were written plainly
 
     @property
     def key(self) -> str:
@@ -187,9 +188,12 @@ class Runner:
         except checkpoints.CheckpointError:
             raise
         except Exception:
-            log.debug("%s: batch failed the fast way; writing it again plainly", self.key)
+            log.debug(
+                "%s: batch failed the fast way; writing it again plainly", self.key, exc_info=True
+            )
         else:
             return
+        self.rewritten += 1
         self._transaction(batch, first, end, fast=False)
 
     def _transaction(self, batch: Batch, first: int, end: int, *, fast: bool) -> None:
@@ -295,15 +299,15 @@ class _BatchTx:
             for deferred in [d for d in pending if _needed_by(deferred=d, statement=statement)]:
                 rows = pending.pop(deferred)
                 values = list(rows.values()) if isinstance(rows, dict) else rows
-                self.db.conn.executemany(self.db.sql(deferred), values)
+                self.db.executemany(deferred, values)
 
     def flush(self) -> None:
         later, self._later = self._later, {}
         merged, self._merged = self._merged, {}
         for statement, rows in later.items():
-            self.db.conn.executemany(self.db.sql(statement), rows)
+            self.db.executemany(statement, rows)
         for statement, by_key in merged.items():
-            self.db.conn.executemany(self.db.sql(statement), list(by_key.values()))
+            self.db.executemany(statement, list(by_key.values()))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -48,6 +48,14 @@ class Database:
     def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
         return self.conn.execute(self.sql(statement), params)
 
+    def executemany(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        """One statement for many rows (psycopg has it on cursors, sqlite3 on connections too)."""
+        if self.postgres:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(self.sql(statement), rows)
+        else:
+            self.conn.executemany(statement, rows)
+
     def begin(self) -> None:
         if not self.postgres:
             self.conn.execute("BEGIN IMMEDIATE")

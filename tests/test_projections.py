@@ -306,6 +306,20 @@ async def test_a_deferred_write_that_fails_later_is_pinned_to_its_event(
     assert rows == [("AidRequestReceived", 1), ("PersonRegistered", 2)]
 
 
+async def test_the_read_models_write_their_batches_the_fast_way(
+    store: EventStore, db: Database
+) -> None:
+    """Deferred and merged writes flush on both databases: no batch falls back to the slow,
+    statement-by-statement transaction (which once happened to every PostgreSQL batch)."""
+    from projections.catalogue import PROJECTIONS
+
+    await three_cases(store)
+    for projection in PROJECTIONS:
+        runner = await caught_up(projection, db, store)
+        assert (runner.key, runner.position, runner.rewritten) == (projection.key, 8, 0)
+    assert db.execute("SELECT count(*) FROM caseload_journal").fetchone()[0] == 8
+
+
 def test_deferred_writes_wait_for_a_statement_naming_their_table(tmp_path: Path) -> None:
     """A journal-like write waits for the commit; a statement naming its table sees it."""
     from projections.engine import _statements
