@@ -269,6 +269,7 @@ class _BatchTx:
     postgres: bool = False
     _later: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     _merged: dict[str, dict[object, tuple[Any, ...]]] = field(default_factory=dict)
+    _checks: list[tuple[psycopg.Cursor[Any], str, type[Exception]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.postgres = self.db.postgres
@@ -278,6 +279,20 @@ class _BatchTx:
             self._flush_for(statement)
         cursor = self.db.execute(statement, params)
         return cursor if self.pipeline is None else _Answer(cursor, self.pipeline)
+
+    def expect_one(
+        self, statement: str, params: tuple[Any, ...], missing: str, error: type[Exception]
+    ) -> None:
+        """``update_one``: at once on SQLite; on PostgreSQL counted when the batch ends, so
+        the pipeline does not wait for the server after every such write."""
+        if self._later or self._merged:
+            self._flush_for(statement)
+        cursor = self.db.execute(statement, params)
+        if self.pipeline is None:
+            if cursor.rowcount != 1:
+                raise error(missing)
+        else:
+            self._checks.append((cursor, missing, error))
 
     def defer(self, statement: str, params: tuple[Any, ...]) -> None:
         self._later.setdefault(statement, []).append(params)
@@ -308,6 +323,12 @@ class _BatchTx:
             self.db.executemany(statement, rows)
         for statement, by_key in merged.items():
             self.db.executemany(statement, list(by_key.values()))
+        checks, self._checks = self._checks, []
+        if checks and self.pipeline is not None:
+            self.pipeline.sync()
+        for cursor, missing, error in checks:
+            if cursor.rowcount != 1:
+                raise error(missing)
 
 
 @functools.lru_cache(maxsize=4096)

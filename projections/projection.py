@@ -60,13 +60,26 @@ def merge_later(
         merged(statement, key, params, merge)
 
 
-def update_one(tx: Tx, statement: str, params: tuple[Any, ...], missing: str) -> None:
-    """An UPDATE that must change exactly one row: the event names something the case has.
+def update_one(
+    tx: Tx,
+    statement: str,
+    params: tuple[Any, ...],
+    missing: str,
+    error: type[Exception] = LookupError,
+) -> None:
+    """A write that must change exactly one row: the event names something the case has.
 
-    Anything else stops the projection with ``missing`` as the reason.
+    Anything else stops the projection with ``error(missing)`` as the reason. The engine may
+    check the row count when the batch ends instead of at once (on PostgreSQL a count waits
+    for the server): a batch that fails a check is then written again statement by
+    statement, which stops at the exact event. So use it only where the handler does not
+    go on to read what the write changed differently depending on the outcome.
     """
-    if tx.execute(statement, params).rowcount != 1:
-        raise LookupError(missing)
+    check = getattr(tx, "expect_one", None)
+    if check is not None:
+        check(statement, params, missing, error)
+    elif tx.execute(statement, params).rowcount != 1:
+        raise error(missing)
 
 
 class ProjectionError(RuntimeError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from events.case import CaseTransferred, EventRetracted
 from events.codec import RecordedEvent
 from events.registry import registry
-from projections.projection import Projection, Table, Tx
+from projections.projection import Projection, Table, Tx, update_one
 
 TABLE = Table(
     name="case_directory",
@@ -57,7 +57,8 @@ def record(tx: Tx, rec: RecordedEvent, *, office_id: str | None = None) -> None:
     """Count the event on its case's row (created by the case's first event)."""
     meta = rec.meta
     day = meta.occurred_on.isoformat()
-    written = tx.execute(
+    update_one(
+        tx,
         _UPSERT,
         (
             str(meta.case_id),
@@ -69,11 +70,9 @@ def record(tx: Tx, rec: RecordedEvent, *, office_id: str | None = None) -> None:
             meta.recorded_at.isoformat(),
             rec.name,
         ),
-    ).rowcount
-    if written != 1:
-        raise ValueError(
-            f"case {meta.case_id}: version {rec.case_version} does not follow the stored version"
-        )
+        f"case {meta.case_id}: version {rec.case_version} does not follow the stored version",
+        ValueError,
+    )
 
 
 def _set_closed(tx: Tx, rec: RecordedEvent, closed_by: str | None) -> None:
