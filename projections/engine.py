@@ -231,18 +231,16 @@ def _statements(db: Database, *, fast: bool) -> Iterator[Tx]:
     """The transaction handlers write into: the connection, or a :class:`_BatchTx`."""
     if not fast:
         yield db
-    elif db.postgres:
-        with db.conn.pipeline() as pipeline:
-            tx = _BatchTx(db, pipeline)
-            yield tx
-            tx.flush()
-    else:
-        tx = _BatchTx(db, None)
-        yield tx
-        tx.flush()
+        return
+    tx = _BatchTx(db)
+    yield tx
+    tx.flush()
 
 
 _WRITTEN_TABLE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
+
+# Statements per multi-row INSERT: keeps a single statement's text moderate.
+ROWS_PER_INSERT = 1000
 
 
 @functools.cache
@@ -260,16 +258,23 @@ class _BatchTx:
     every later statement when its table cannot be told), and before the commit: rows that
     no statement of the handlers looks at, like a journal's, wait for the end of the batch.
     Deferred rows keep their order among themselves; statements of different text may run
-    in another order than deferred, which ``write_later`` allows. On PostgreSQL everything
-    goes through the pipeline, which waits only when a handler reads an answer.
+    in another order than deferred, which ``write_later`` allows.
+
+    On PostgreSQL statements are not sent one by one: each is written out with its
+    parameters as literals and queued, and the queue goes to the server as one query when
+    a handler reads an answer (rows, a row count) or the batch ends, so a batch costs one
+    round trip per read instead of one protocol exchange per statement. Deferred rows of an
+    ``INSERT ... VALUES`` become multi-row inserts. Statements still run in the order the
+    handlers issue them; an error surfaces at the next read or at the end of the batch.
     """
 
     db: Database
-    pipeline: psycopg.Pipeline | None
     postgres: bool = False
     _later: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     _merged: dict[str, dict[object, tuple[Any, ...]]] = field(default_factory=dict)
-    _checks: list[tuple[psycopg.Cursor[Any], str, type[Exception]]] = field(default_factory=list)
+    _queued: list[str] = field(default_factory=list)
+    _waiting: dict[int, _Answer] = field(default_factory=dict)
+    _checks: list[tuple[_Answer, str, type[Exception]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.postgres = self.db.postgres
@@ -277,22 +282,22 @@ class _BatchTx:
     def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
         if self._later or self._merged:
             self._flush_for(statement)
-        cursor = self.db.execute(statement, params)
-        return cursor if self.pipeline is None else _Answer(cursor, self.pipeline)
+        if not self.postgres:
+            return self.db.execute(statement, params)
+        return self._queue(self.db.literal(statement, params))
 
     def expect_one(
         self, statement: str, params: tuple[Any, ...], missing: str, error: type[Exception]
     ) -> None:
         """``update_one``: at once on SQLite; on PostgreSQL counted when the batch ends, so
-        the pipeline does not wait for the server after every such write."""
+        the statement waits in the queue like any other."""
         if self._later or self._merged:
             self._flush_for(statement)
-        cursor = self.db.execute(statement, params)
-        if self.pipeline is None:
-            if cursor.rowcount != 1:
+        if not self.postgres:
+            if self.db.execute(statement, params).rowcount != 1:
                 raise error(missing)
-        else:
-            self._checks.append((cursor, missing, error))
+            return
+        self._checks.append((self._queue(self.db.literal(statement, params)), missing, error))
 
     def defer(self, statement: str, params: tuple[Any, ...]) -> None:
         self._later.setdefault(statement, []).append(params)
@@ -308,26 +313,45 @@ class _BatchTx:
         pending = rows.get(key)
         rows[key] = params if pending is None else merge(pending, params)
 
+    def _queue(self, literal: str) -> _Answer:
+        answer = _Answer(self)
+        self._waiting[len(self._queued)] = answer
+        self._queued.append(literal)
+        return answer
+
+    def send(self) -> None:
+        """PostgreSQL: run the queued statements, and hand each its answer."""
+        queued, waiting = self._queued, self._waiting
+        if not queued:
+            return
+        self._queued, self._waiting = [], {}
+        for index, (rowcount, rows) in self.db.script(queued, waiting).items():
+            waiting[index].answered(rowcount, rows)
+
+    def _run(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        if self.postgres:
+            self._queued.extend(_inserts(self.db, statement, rows))
+        else:
+            self.db.executemany(statement, rows)
+
     def _flush_for(self, statement: str) -> None:
         """Run the deferred writes ``statement`` may see: those into a table it names."""
         for pending in (self._later, self._merged):
             for deferred in [d for d in pending if _needed_by(deferred=d, statement=statement)]:
                 rows = pending.pop(deferred)
-                values = list(rows.values()) if isinstance(rows, dict) else rows
-                self.db.executemany(deferred, values)
+                self._run(deferred, list(rows.values()) if isinstance(rows, dict) else rows)
 
     def flush(self) -> None:
         later, self._later = self._later, {}
         merged, self._merged = self._merged, {}
         for statement, rows in later.items():
-            self.db.executemany(statement, rows)
+            self._run(statement, rows)
         for statement, by_key in merged.items():
-            self.db.executemany(statement, list(by_key.values()))
+            self._run(statement, list(by_key.values()))
+        self.send()
         checks, self._checks = self._checks, []
-        if checks and self.pipeline is not None:
-            self.pipeline.sync()
-        for cursor, missing, error in checks:
-            if cursor.rowcount != 1:
+        for answer, missing, error in checks:
+            if answer.rowcount != 1:
                 raise error(missing)
 
 
@@ -340,23 +364,136 @@ def _needed_by(*, deferred: str, statement: str) -> bool:
     return re.search(rf"\b{re.escape(table)}\b", statement, re.IGNORECASE) is not None
 
 
-@dataclass(frozen=True, slots=True)
 class _Answer:
-    """A cursor whose row count waits for the pipeline (fetching waits by itself)."""
+    """The result of a queued statement, which sends the queue when first looked at."""
 
-    cursor: psycopg.Cursor[Any]
-    pipeline: psycopg.Pipeline
+    __slots__ = ("_rowcount", "_rows", "_tx")
+
+    def __init__(self, tx: _BatchTx) -> None:
+        self._tx: _BatchTx | None = tx
+        self._rowcount = -1
+        self._rows: list[Any] | None = None
+
+    def answered(self, rowcount: int, rows: list[Any] | None) -> None:
+        self._tx, self._rowcount, self._rows = None, rowcount, rows
+
+    def _wait(self) -> None:
+        if self._tx is not None:
+            self._tx.send()
 
     @property
     def rowcount(self) -> int:
-        self.pipeline.sync()
-        return self.cursor.rowcount
+        self._wait()
+        return self._rowcount
 
     def fetchone(self) -> Any:
-        return self.cursor.fetchone()
+        self._wait()
+        if self._rows is None:
+            raise psycopg.ProgrammingError("the statement returned no rows")
+        return self._rows.pop(0) if self._rows else None
 
     def fetchall(self) -> list[Any]:
-        return self.cursor.fetchall()
+        self._wait()
+        if self._rows is None:
+            raise psycopg.ProgrammingError("the statement returned no rows")
+        rows, self._rows = self._rows, []
+        return rows
+
+
+@dataclass(frozen=True, slots=True)
+class _ValuesForm:
+    """An ``INSERT INTO t (columns) VALUES (row) tail`` taken apart to repeat its row."""
+
+    head: str
+    row: str
+    tail: str
+    key: tuple[int, ...] | None  # positions of an ON CONFLICT DO UPDATE target
+
+
+_INSERT_VALUES = re.compile(r"^\s*INSERT\s+INTO\s+\w+\s*\(([^()]*)\)\s*VALUES\s*\(", re.I)
+_PLAIN_ROW = re.compile(r"\(\s*\?(?:\s*,\s*\?)*\s*\)")
+_CONFLICT = re.compile(r"^\s*ON\s+CONFLICT\s*\(([^()]*)\)", re.I)
+_DO_UPDATE = re.compile(r"\bDO\s+UPDATE\b", re.I)
+
+
+@functools.cache
+def _values_form(statement: str) -> _ValuesForm | None:
+    """The parts of a one-row ``INSERT ... VALUES``, or None where rows cannot be joined.
+
+    Rows join when only the row holds parameters. With ``ON CONFLICT ... DO UPDATE`` (which
+    may not touch a row twice in one statement) the conflict target must be plain columns
+    given by plain parameters, so that a repeated key can start a new statement.
+    """
+    found = _INSERT_VALUES.match(statement)
+    if found is None:
+        return None
+    start = found.end() - 1
+    end = _closing(statement, start)
+    if end is None:
+        return None
+    head, row, tail = statement[:start], statement[start : end + 1], statement[end + 1 :]
+    if "?" in head or "?" in tail or tail.lstrip().startswith(","):
+        return None
+    if not _DO_UPDATE.search(tail):
+        return _ValuesForm(head, row, tail, None)
+    key = _conflict_key(found.group(1), row, tail)
+    return None if key is None else _ValuesForm(head, row, tail, key)
+
+
+def _conflict_key(columns_text: str, row: str, tail: str) -> tuple[int, ...] | None:
+    """Positions in a plain ``(?, ?, ...)`` row of the ``ON CONFLICT (...)`` columns."""
+    target = _CONFLICT.match(tail)
+    columns = [c.strip().lower() for c in columns_text.split(",")]
+    if target is None or not _PLAIN_ROW.fullmatch(row) or row.count("?") != len(columns):
+        return None
+    keys = [c.strip().lower() for c in target.group(1).split(",")]
+    if not set(keys) <= set(columns):
+        return None
+    return tuple(columns.index(k) for k in keys)
+
+
+def _closing(text: str, start: int) -> int | None:
+    """The index of the parenthesis that closes the one at ``start`` (quotes skipped)."""
+    depth, quote = 0, ""
+    for index in range(start, len(text)):
+        char = text[index]
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
+def _inserts(db: Database, statement: str, rows: list[tuple[Any, ...]]) -> Iterator[str]:
+    """The literal statements that write ``rows`` in order: multi-row inserts where possible."""
+    form = _values_form(statement)
+    if form is None:
+        for params in rows:
+            yield db.literal(statement, params)
+        return
+    head, tail = db.literal(form.head), db.literal(form.tail)
+    values: list[str] = []
+    keys: set[tuple[Any, ...]] = set()
+    for params in rows:
+        if form.key is not None:
+            key = tuple(params[i] for i in form.key)
+            if key in keys:
+                yield head + ",".join(values) + tail
+                values, keys = [], set()
+            keys.add(key)
+        values.append(db.literal(form.row, params))
+        if len(values) == ROWS_PER_INSERT:
+            yield head + ",".join(values) + tail
+            values, keys = [], set()
+    if values:
+        yield head + ",".join(values) + tail
 
 
 class Group:
