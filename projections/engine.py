@@ -284,7 +284,7 @@ class _BatchTx:
             self._flush_for(statement)
         if not self.postgres:
             return self.db.execute(statement, params)
-        return self._queue(self.db.literal(statement, params))
+        return self._queue(self.db.prepared(statement, params))
 
     def expect_one(
         self, statement: str, params: tuple[Any, ...], missing: str, error: type[Exception]
@@ -297,7 +297,7 @@ class _BatchTx:
             if self.db.execute(statement, params).rowcount != 1:
                 raise error(missing)
             return
-        self._checks.append((self._queue(self.db.literal(statement, params)), missing, error))
+        self._checks.append((self._queue(self.db.prepared(statement, params)), missing, error))
 
     def defer(self, statement: str, params: tuple[Any, ...]) -> None:
         self._later.setdefault(statement, []).append(params)
@@ -337,7 +337,7 @@ class _BatchTx:
     def _flush_for(self, statement: str) -> None:
         """Run the deferred writes ``statement`` may see: those into a table it names."""
         for pending in (self._later, self._merged):
-            for deferred in [d for d in pending if _needed_by(deferred=d, statement=statement)]:
+            for deferred in [d for d in pending if _needed_by(d, statement)]:
                 rows = pending.pop(deferred)
                 self._run(deferred, list(rows.values()) if isinstance(rows, dict) else rows)
 
@@ -356,7 +356,7 @@ class _BatchTx:
 
 
 @functools.lru_cache(maxsize=4096)
-def _needed_by(*, deferred: str, statement: str) -> bool:
+def _needed_by(deferred: str, statement: str) -> bool:
     """Whether ``statement`` names the table ``deferred`` writes (unknown: assume it does)."""
     table = _written_table(deferred)
     if table is None:
@@ -476,7 +476,7 @@ def _inserts(db: Database, statement: str, rows: list[tuple[Any, ...]]) -> Itera
     form = _values_form(statement)
     if form is None:
         for params in rows:
-            yield db.literal(statement, params)
+            yield db.prepared(statement, params)
         return
     head, tail = db.literal(form.head), db.literal(form.tail)
     values: list[str] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import sqlite3
 from collections.abc import Container, Sequence
@@ -24,6 +25,10 @@ def sqlite_path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
+# Names of server-side prepared statements, unique in the process (connections may be shared).
+_PREPARED_NAMES = itertools.count()
+
+
 @dataclass
 class Database:
     """A DB-API connection plus the dialect facts the SQL needs."""
@@ -33,6 +38,7 @@ class Database:
     postgres: bool
     _transformer: abc.Transformer | None = field(default=None, repr=False, compare=False)
     _plain_quotes: bool = field(default=False, repr=False, compare=False)
+    _prepared: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def connect(cls, url: str) -> Database:
@@ -68,33 +74,66 @@ class Database:
         The same values as psycopg's client-side binding (``ClientCursor.mogrify``); common
         values are quoted here, which is several times quicker, the rest by psycopg.
         """
-        if self._transformer is None:
-            self._transformer = adapt.Transformer(self.conn)
-            # Backslashes are plain characters in '...' only with standard_conforming_strings.
-            status = self.conn.info.parameter_status("standard_conforming_strings")
-            self._plain_quotes = status == "on"
         pieces = _pieces(statement)
         if pieces is None or len(pieces) != len(params) + 1:
             return str(psycopg.ClientCursor(self.conn).mogrify(self.sql(statement), params))
         out = [pieces[0]]
-        for value, piece in zip(params, pieces[1:], strict=True):
-            out.append(self._literal(value, self._transformer))
+        for value, piece in zip(self._literals(params), pieces[1:], strict=True):
+            out.append(value)
             out.append(piece)
         return "".join(out)
 
-    def _literal(self, value: Any, transformer: abc.Transformer) -> str:
-        kind = type(value)
-        if kind is str:
-            text: str = value
-            if self._plain_quotes and "\\" not in text and "\x00" not in text:
-                return "'" + text.replace("'", "''") + "'"
-        elif kind is int:
-            return str(value) if value >= 0 else f" {value}"
-        elif value is None:
-            return "NULL"
-        elif kind is bool:
-            return "true" if value else "false"
-        return bytes(transformer.as_literal(value)).decode(self.conn.info.encoding)
+    def prepared(self, statement: str, params: tuple[Any, ...]) -> str:
+        """PostgreSQL: like :meth:`literal`, as ``EXECUTE`` of a statement prepared once.
+
+        The server then parses and plans the statement once per connection, not on every
+        call (as psycopg's own prepared statements do). A statement that cannot be prepared
+        (a parameter whose type the server cannot tell) is written out in full.
+        """
+        name = self._prepared.get(statement, "")
+        if name == "":
+            name = self._prepare(statement)
+        if name is None or len(params) != statement.count("?"):
+            return self.literal(statement, params)
+        return f"EXECUTE {name}({','.join(self._literals(params))})"
+
+    def _prepare(self, statement: str) -> str | None:
+        pieces = _pieces(statement)
+        name: str | None = None
+        if pieces is not None and len(pieces) > 1:
+            name = f"doorstroom_{next(_PREPARED_NAMES)}"
+            numbered = "".join(f"${n}{piece}" for n, piece in enumerate(pieces[1:], 1))
+            try:
+                with self.conn.transaction():  # a savepoint: a refusal leaves the rest alone
+                    self.conn.execute(f"PREPARE {name} AS {pieces[0]}{numbered}".encode())
+            except psycopg.Error:
+                name = None
+        self._prepared[statement] = name
+        return name
+
+    def _literals(self, params: tuple[Any, ...]) -> list[str]:
+        transformer = self._transformer
+        if transformer is None:
+            self._transformer = transformer = adapt.Transformer(self.conn)
+            # Backslashes are plain characters in '...' only with standard_conforming_strings.
+            status = self.conn.info.parameter_status("standard_conforming_strings")
+            self._plain_quotes = status == "on"
+        plain = self._plain_quotes
+        out: list[str] = []
+        for value in params:
+            kind = type(value)
+            if kind is str and plain and "\\" not in value and "\x00" not in value:
+                out.append("'" + value.replace("'", "''") + "'")
+            elif kind is int:
+                out.append(str(value) if value >= 0 else f" {value}")
+            elif value is None:
+                out.append("NULL")
+            elif kind is bool:
+                out.append("true" if value else "false")
+            else:
+                literal = bytes(transformer.as_literal(value))
+                out.append(literal.decode(self.conn.info.encoding))
+        return out
 
     def script(
         self, statements: Sequence[str], wanted: Container[int]

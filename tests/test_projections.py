@@ -352,3 +352,84 @@ def test_deferred_writes_wait_for_a_statement_naming_their_table(tmp_path: Path)
         assert db.execute("SELECT n FROM a").fetchall() == [(7,)]
     finally:
         db.close()
+
+
+def test_postgres_literals_are_those_of_psycopgs_client_side_binding(pg_dsn: str) -> None:
+    """The batch's statements carry their parameters as literals, quoted as psycopg would."""
+    import psycopg
+
+    db = Database.connect(pg_dsn)
+    try:
+        values = (
+            "it's",
+            "back\\slash",
+            "",
+            "ünïcode ✓",
+            0,
+            -7,
+            2**40,
+            -(2**70),
+            None,
+            True,
+            False,
+            date(2026, 2, 3),
+            1.5,
+            b"\x00\x01'",
+            UUID(int=5),
+        )
+        statement = "SELECT " + ", ".join("?" for _ in values) + " WHERE 'x%%' LIKE ?"
+        params = (*values, "x%")
+        expected = psycopg.ClientCursor(db.conn).mogrify(db.sql(statement), params)
+        assert db.literal(statement, params) == expected
+        assert db.execute(db.literal(statement, params).replace("%", "%%")).fetchone() == values
+    finally:
+        db.close()
+
+
+def test_a_batch_writes_the_rows_the_plain_way_writes(db: Database) -> None:
+    """Queued, prepared and joined statements give the rows of one statement at a time:
+    repeated upsert keys, awkward values, answers read in the middle of the batch."""
+    from projections.engine import _statements
+    from projections.projection import update_one
+
+    upsert = (
+        "INSERT INTO {t} (k, n, note) VALUES (?, ?, ?)"
+        " ON CONFLICT (k) DO UPDATE SET n = {t}.n * 10 + excluded.n, note = excluded.note"
+    )
+    rows = [(f"k{i % 3}", i, "it's \\ {%s} ?" if i % 2 else None) for i in range(9)]
+
+    def write(tx: Tx, table: str) -> list[object]:
+        seen: list[object] = []
+        for index, row in enumerate(rows):
+            write_later(tx, upsert.format(t=table), row)
+            tx.execute(f"INSERT INTO {table}_log (i, flag) VALUES (?, ?)", (index, index % 2 == 0))
+            if index % 4 == 3:
+                seen.append(tx.execute(f"SELECT n FROM {table} WHERE k = ?", ("k0",)).fetchone())
+                seen.append(tx.execute(f"UPDATE {table}_log SET flag = NOT flag").rowcount)
+                seen.append(tx.execute(f"SELECT i FROM {table}_log ORDER BY i").fetchall())
+        update_one(tx, f"UPDATE {table} SET n = -n WHERE k = ?", ("k1",), "no k1")
+        return seen
+
+    with checkpoints.transaction(db):
+        for table in ("plain", "fast"):
+            db.execute(f"CREATE TABLE {table} (k TEXT PRIMARY KEY, n BIGINT, note TEXT)")
+            db.execute(f"CREATE TABLE {table}_log (i INTEGER, flag BOOLEAN)")
+    with checkpoints.transaction(db), _statements(db, fast=False) as tx:
+        plain = write(tx, "plain")
+    with checkpoints.transaction(db), _statements(db, fast=True) as tx:
+        fast = write(tx, "fast")
+    assert fast == plain
+    for table in ("", "_log"):
+        order = "k" if table == "" else "i"
+        assert db.execute(f"SELECT * FROM fast{table} ORDER BY {order}").fetchall() == (
+            db.execute(f"SELECT * FROM plain{table} ORDER BY {order}").fetchall()
+        )
+
+    def missing_row() -> None:
+        with checkpoints.transaction(db), _statements(db, fast=True) as tx:
+            tx.execute("INSERT INTO fast_log (i, flag) VALUES (?, ?)", (99, None))
+            update_one(tx, "UPDATE fast SET n = 0 WHERE k = ?", ("nope",), "no such row")
+
+    with pytest.raises(LookupError, match="no such row"):
+        missing_row()
+    assert db.execute("SELECT count(*) FROM fast_log WHERE i = 99").fetchone()[0] == 0
