@@ -330,6 +330,11 @@ class _BatchTx:
 
     def _run(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
         if self.postgres:
+            target = _copy_target(statement)
+            if target is not None and all(type(v) in _COPIED for row in rows for v in row):
+                self.send()  # what the handlers wrote before these rows goes first
+                self.db.copy(target, rows)
+                return
             self._queued.extend(_inserts(self.db, statement, rows))
         else:
             self.db.executemany(statement, rows)
@@ -412,6 +417,24 @@ class _ValuesForm:
 
 _INSERT_VALUES = re.compile(r"^\s*INSERT\s+INTO\s+\w+\s*\(([^()]*)\)\s*VALUES\s*\(", re.I)
 _PLAIN_ROW = re.compile(r"\(\s*\?(?:\s*,\s*\?)*\s*\)")
+_PLAIN_INSERT = re.compile(
+    r"\s*INSERT\s+INTO\s+(\w+\s*\([^()]*\))\s*VALUES\s*(\(\s*\?(?:\s*,\s*\?)*\s*\))\s*;?\s*",
+    re.I,
+)
+# Values that COPY's text format writes as the INSERT's literals would be (a bool, say,
+# would reach a text column as 't' instead of 'true'; such rows are inserted instead).
+_COPIED = frozenset({str, int, type(None)})
+
+
+@functools.cache
+def _copy_target(statement: str) -> str | None:
+    """``t (columns)`` of a plain ``INSERT INTO t (columns) VALUES (?, ...)``: rows to COPY."""
+    found = _PLAIN_INSERT.fullmatch(statement)
+    if found is None or found.group(2).count("?") != found.group(1).count(",") + 1:
+        return None
+    return found.group(1)
+
+
 _CONFLICT = re.compile(r"^\s*ON\s+CONFLICT\s*\(([^()]*)\)", re.I)
 _DO_UPDATE = re.compile(r"\bDO\s+UPDATE\b", re.I)
 

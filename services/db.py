@@ -135,6 +135,12 @@ class Database:
                 out.append(literal.decode(self.conn.info.encoding))
         return out
 
+    def copy(self, target: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """PostgreSQL: ``COPY target FROM STDIN`` of ``rows`` (``target``: a table and columns)."""
+        with self.conn.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def script(
         self, statements: Sequence[str], wanted: Container[int]
     ) -> dict[int, tuple[int, list[Any] | None]]:

@@ -402,6 +402,11 @@ def test_a_batch_writes_the_rows_the_plain_way_writes(db: Database) -> None:
         seen: list[object] = []
         for index, row in enumerate(rows):
             write_later(tx, upsert.format(t=table), row)
+            odd = "tab\there\nline \\N {x} 'q'" if index % 2 else None
+            # Copied on PostgreSQL (text, an int into a text column, NULL); then inserted.
+            write_later(tx, f"INSERT INTO {table}_journal (i, note) VALUES (?, ?)", (index, odd))
+            write_later(tx, f"INSERT INTO {table}_journal (i, note) VALUES (?, ?)", (-index, index))
+            write_later(tx, f"INSERT INTO {table}_log (i, flag) VALUES (?, ?)", (-index, True))
             tx.execute(f"INSERT INTO {table}_log (i, flag) VALUES (?, ?)", (index, index % 2 == 0))
             if index % 4 == 3:
                 seen.append(tx.execute(f"SELECT n FROM {table} WHERE k = ?", ("k0",)).fetchone())
@@ -414,13 +419,14 @@ def test_a_batch_writes_the_rows_the_plain_way_writes(db: Database) -> None:
         for table in ("plain", "fast"):
             db.execute(f"CREATE TABLE {table} (k TEXT PRIMARY KEY, n BIGINT, note TEXT)")
             db.execute(f"CREATE TABLE {table}_log (i INTEGER, flag BOOLEAN)")
+            db.execute(f"CREATE TABLE {table}_journal (i INTEGER, note TEXT)")
     with checkpoints.transaction(db), _statements(db, fast=False) as tx:
         plain = write(tx, "plain")
     with checkpoints.transaction(db), _statements(db, fast=True) as tx:
         fast = write(tx, "fast")
     assert fast == plain
-    for table in ("", "_log"):
-        order = "k" if table == "" else "i"
+    for table in ("", "_log", "_journal"):
+        order = "k" if table == "" else "i, flag" if table == "_log" else "i, note"
         assert db.execute(f"SELECT * FROM fast{table} ORDER BY {order}").fetchall() == (
             db.execute(f"SELECT * FROM plain{table} ORDER BY {order}").fetchall()
         )
