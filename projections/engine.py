@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -178,10 +179,11 @@ class Runner:
         """Rows and checkpoint in one transaction: all of ``batch[first:end]`` or nothing.
 
         The fast way defers the statements handlers mark with ``write_later`` into one
-        ``executemany`` per statement, and on PostgreSQL sends statements in psycopg's
-        pipeline mode, which waits for an answer only when a handler reads one. An error
-        can then surface at a later statement, so a batch that fails the fast way is written
-        again statement by statement, which names the exact event.
+        ``executemany`` (SQLite) or one multi-row insert or COPY (PostgreSQL) per statement,
+        and on PostgreSQL queues statements, sending them only when a handler reads an
+        answer (:class:`_BatchTx`). An error can then surface at a later statement, so a
+        batch that fails the fast way is written again statement by statement, which names
+        the exact event.
         """
         try:
             self._transaction(batch, first, end, fast=True)
@@ -252,7 +254,7 @@ def _written_table(statement: str) -> str | None:
 
 @dataclass(slots=True)
 class _BatchTx:
-    """Runs deferred statements as one ``executemany`` each before a statement that needs them.
+    """Runs deferred statements, all rows at once, before a statement that needs them.
 
     A deferred write runs before any later statement whose text names its table (or before
     every later statement when its table cannot be told), and before the commit: rows that
@@ -263,9 +265,11 @@ class _BatchTx:
     On PostgreSQL statements are not sent one by one: each is written out with its
     parameters as literals and queued, and the queue goes to the server as one query when
     a handler reads an answer (rows, a row count) or the batch ends, so a batch costs one
-    round trip per read instead of one protocol exchange per statement. Deferred rows of an
-    ``INSERT ... VALUES`` become multi-row inserts. Statements still run in the order the
-    handlers issue them; an error surfaces at the next read or at the end of the batch.
+    round trip per read instead of one protocol exchange per statement; each statement is
+    prepared once per connection and queued as ``EXECUTE``. Deferred rows of an ``INSERT
+    ... VALUES`` become a COPY (plain inserts of text, integers and NULLs) or multi-row
+    inserts (on SQLite: ``executemany``). Statements still run in the order the handlers
+    issue them; an error surfaces at the next read or at the end of the batch.
     """
 
     db: Database
@@ -331,7 +335,7 @@ class _BatchTx:
     def _run(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
         if self.postgres:
             target = _copy_target(statement)
-            if target is not None and all(type(v) in _COPIED for row in rows for v in row):
+            if target is not None and _COPIED.issuperset(map(type, itertools.chain(*rows))):
                 self.send()  # what the handlers wrote before these rows goes first
                 self.db.copy(target, rows)
                 return
