@@ -152,7 +152,9 @@ class Database:
         """
         answers: dict[int, tuple[int, list[Any] | None]] = {}
         with self.conn.cursor() as cursor:
-            cursor.execute(";\n".join(statements).encode(self.conn.info.encoding), prepare=False)
+            # On lines of their own: a statement may end in a -- comment.
+            script = "\n;\n".join(statements).encode(self.conn.info.encoding)
+            cursor.execute(script, prepare=False)
             index = 0
             while True:
                 if index in wanted:
