@@ -91,6 +91,11 @@ class CaseRepository(Generic[S]):
             self._cache.move_to_end(case_id)
         return known
 
+    def empty(self, case_id: UUID) -> LoadedCase[S]:
+        """The case before its first event, not asked of NATS: only for writes, which name
+        this head (no event at all) and so fail safely when the case exists."""
+        return LoadedCase(CaseHead(case_id), self.fold.initial(case_id))
+
     async def _snapshot(self, case_id: UUID) -> LoadedCase[S] | None:
         if self.snapshots is None:
             return None
