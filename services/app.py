@@ -48,7 +48,7 @@ def drafts(command: Command, ctx: Context, events: Sequence[DomainEvent]) -> lis
     person_ref = command.person_ref if isinstance(command, PersonalCommand) else None
     return [
         Draft(
-            EventMeta(
+            EventMeta.of_validated(
                 event_id=ctx.ids(command.command_id, i),
                 office_id=ctx.office_id,
                 case_id=command.case_id,
@@ -164,9 +164,9 @@ class Application:
         if (earlier := _earlier(loaded, command, ctx)) is not None:
             return earlier
         _authorized(loaded.state, command, ctx, authorize)
-        events = decide(loaded.state, command, ctx)
-        result = await self.cases.append(loaded, drafts(command, ctx, events))
-        ids = tuple(ctx.ids(command.command_id, i) for i in range(len(events)))
+        new = drafts(command, ctx, decide(loaded.state, command, ctx))
+        result = await self.cases.append(loaded, new)
+        ids = tuple(d.meta.event_id for d in new)
         return Handled(command.case_id, result.head.version, result.last_seq, ids, result.duplicate)
 
     async def _destroy_key(

@@ -168,15 +168,16 @@ class CaseRepository(Generic[S]):
         recorded = [
             RecordedEvent(
                 meta=d.meta,
-                event=d.event.model_copy(update=dict.fromkeys(d.event.personal_fields())),
+                event=d.event.model_copy(update=dict.fromkeys(personal)) if personal else d.event,
                 stored_type=d.event.stored_type(),
                 case_version=loaded.head.version + i,
                 prev_hash="",
                 hash="",
                 seq=seq,
-                sealed=bool(d.event.personal_fields()),
+                sealed=bool(personal),
             )
             for i, (d, seq) in enumerate(zip(drafts, result.seqs, strict=True), start=1)
+            for personal in (d.event.personal_fields(),)
         ]
         new = LoadedCase(
             result.head, self._fold_in(loaded, recorded).state, loaded.snapshot_version
