@@ -1,4 +1,4 @@
-"""The envelope of a command's events is built fast and exactly as full validation builds it."""
+"""A command's events and envelopes are built fast and exactly as full validation builds them."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from events.base import DomainEvent
 from events.envelope import EventMeta, EvidenceRef
+from events.registry import registry
+from services.commands import COMMANDS, Command
 from services.domain import derived_event_id
 from services.domain.context import EVENT_ID_NAMESPACE
+from services.domain.handlers import event_from
 from tests.fixtures.examples import example_meta
+from tests.support.domain import Case
 
 
 def test_a_derived_event_id_is_the_uuid5_of_the_command_id_and_index() -> None:
@@ -91,3 +96,27 @@ def test_unusual_but_valid_values_are_validated_in_full() -> None:
     fast = EventMeta.of_validated(**fields)
     assert fast == EventMeta(**fields)
     assert isinstance(fast.evidence, tuple)
+
+
+@pytest.mark.parametrize("command_cls", list(COMMANDS.values()), ids=list(COMMANDS))
+def test_an_event_takes_the_command_values_exactly_as_dumping_them_gives(
+    command_cls: type[Command],
+) -> None:
+    command = Case().cmd(command_cls)
+    for name in command_cls.produces:
+        event_cls = registry().get(name)
+        shared = set(event_cls.model_fields) & set(command_cls.model_fields)
+        try:
+            expected: DomainEvent | str = event_cls.model_validate(
+                command.model_dump(include=shared)
+            )
+        except ValidationError as exc:
+            expected = str(exc)
+        try:
+            got: DomainEvent | str = event_from(event_cls, command)
+        except ValidationError as exc:
+            got = str(exc)
+        assert got == expected
+        if isinstance(got, DomainEvent) and isinstance(expected, DomainEvent):
+            assert got.model_fields_set == expected.model_fields_set
+            assert got.model_dump_json() == expected.model_dump_json()
