@@ -48,7 +48,7 @@ def drafts(command: Command, ctx: Context, events: Sequence[DomainEvent]) -> lis
     person_ref = command.person_ref if isinstance(command, PersonalCommand) else None
     return [
         Draft(
-            EventMeta(
+            EventMeta.of_validated(
                 event_id=ctx.ids(command.command_id, i),
                 office_id=ctx.office_id,
                 case_id=command.case_id,
@@ -126,8 +126,33 @@ class Application:
                 return await self._decide_append(cached, command, ctx, authorize)
             except (DomainError, ConcurrencyError):
                 pass  # perhaps only the cache was behind: decide on the case as stored
+        elif (opened := await self._open(command, ctx, authorize)) is not None:
+            return opened
         loaded = await self.cases.load(command.case_id)
         return await self._decide_append(loaded, command, ctx, authorize)
+
+    async def _open(
+        self, command: Command, ctx: Context, authorize: Authorize | None
+    ) -> Handled | None:
+        """A case this process does not hold, decided as a new case without reading it.
+
+        Only a command that opens a case (the aid request at the counter) is accepted on an
+        empty case; it is appended expecting no event of the case at all, so if the case
+        exists the server stores nothing. Every other outcome (a refusal, a lost race, a
+        duplicate, which must be answered by the office check on the stored case) gives
+        None: the caller then loads the case as stored. This saves the snapshot and head
+        reads, two NATS round trips, on the first command of every new case.
+        """
+        try:
+            handled = await self._decide_append(
+                self.cases.empty(command.case_id), command, ctx, authorize
+            )
+        except (DomainError, ConcurrencyError):
+            return None
+        if handled.duplicate:
+            self.cases.forget(command.case_id)
+            return None
+        return handled
 
     async def _decide_append(
         self,
@@ -139,9 +164,9 @@ class Application:
         if (earlier := _earlier(loaded, command, ctx)) is not None:
             return earlier
         _authorized(loaded.state, command, ctx, authorize)
-        events = decide(loaded.state, command, ctx)
-        result = await self.cases.append(loaded, drafts(command, ctx, events))
-        ids = tuple(ctx.ids(command.command_id, i) for i in range(len(events)))
+        new = drafts(command, ctx, decide(loaded.state, command, ctx))
+        result = await self.cases.append(loaded, new)
+        ids = tuple(d.meta.event_id for d in new)
         return Handled(command.case_id, result.head.version, result.last_seq, ids, result.duplicate)
 
     async def _destroy_key(

@@ -91,6 +91,11 @@ class CaseRepository(Generic[S]):
             self._cache.move_to_end(case_id)
         return known
 
+    def empty(self, case_id: UUID) -> LoadedCase[S]:
+        """The case before its first event, not asked of NATS: only for writes, which name
+        this head (no event at all) and so fail safely when the case exists."""
+        return LoadedCase(CaseHead(case_id), self.fold.initial(case_id))
+
     async def _snapshot(self, case_id: UUID) -> LoadedCase[S] | None:
         if self.snapshots is None:
             return None
@@ -163,15 +168,16 @@ class CaseRepository(Generic[S]):
         recorded = [
             RecordedEvent(
                 meta=d.meta,
-                event=d.event.model_copy(update=dict.fromkeys(d.event.personal_fields())),
+                event=d.event.model_copy(update=dict.fromkeys(personal)) if personal else d.event,
                 stored_type=d.event.stored_type(),
                 case_version=loaded.head.version + i,
                 prev_hash="",
                 hash="",
                 seq=seq,
-                sealed=bool(d.event.personal_fields()),
+                sealed=bool(personal),
             )
             for i, (d, seq) in enumerate(zip(drafts, result.seqs, strict=True), start=1)
+            for personal in (d.event.personal_fields(),)
         ]
         new = LoadedCase(
             result.head, self._fold_in(loaded, recorded).state, loaded.snapshot_version

@@ -354,3 +354,65 @@ async def test_a_command_stored_by_another_process_is_answered_as_a_duplicate(
         first.event_ids,
     )
     assert await stack.last_seq() == first.last_seq
+
+
+async def test_a_new_case_is_opened_without_asking_nats_for_its_head_or_snapshot(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+
+    async def refuse_loading(case_id: uuid.UUID) -> LoadedCase[CaseState]:
+        reads.append("load")
+        raise AssertionError("a new case needs no load")
+
+    monkeypatch.setattr(stack.app.cases, "load", refuse_loading)
+    case = Case()
+    handled = await stack.app.handle(case.cmd(ReceiveAidRequest), context())
+    assert (handled.case_version, handled.duplicate, reads) == (1, False, [])
+    stored = await stack.store.read_case(case.case_id)
+    assert [(r.name, r.case_version, r.seq) for r in stored] == [
+        ("AidRequestReceived", 1, handled.last_seq)
+    ]
+
+
+async def test_an_aid_request_on_a_case_this_process_does_not_hold_lands_on_top_of_it(
+    stack: Stack,
+) -> None:
+    case = Case()
+    await run(stack.app, *opening(case))
+    handled = await stack.another_app().handle(case.cmd(ReceiveAidRequest), context())
+    stored = await stack.store.read_case(case.case_id)
+    assert handled.case_version == 4
+    assert [r.case_version for r in stored] == [1, 2, 3, 4]
+    assert stored[-1].name == "AidRequestReceived"
+
+
+async def test_an_aid_request_for_a_case_of_another_office_stays_not_found(
+    stack: Stack,
+) -> None:
+    case = Case()
+    await run(stack.app, *opening(case))
+    before = await stack.last_seq()
+    with pytest.raises(DomainError) as refused:
+        await stack.another_app().handle(case.cmd(ReceiveAidRequest), context(OTHER_OFFICE))
+    assert refused.value.code == "case_not_found"
+    assert await stack.last_seq() == before
+
+
+async def test_a_retried_aid_request_in_a_new_process_is_a_duplicate_for_its_office_only(
+    stack: Stack,
+) -> None:
+    case = Case()
+    command = case.cmd(ReceiveAidRequest)
+    first = await stack.app.handle(command, context())
+    again = await stack.another_app().handle(command, context())
+    assert again.duplicate
+    assert (again.case_version, again.last_seq, again.event_ids) == (
+        first.case_version,
+        first.last_seq,
+        first.event_ids,
+    )
+    with pytest.raises(DomainError) as refused:
+        await stack.another_app().handle(command, context(OTHER_OFFICE))
+    assert refused.value.code == "case_not_found"
+    assert await stack.last_seq() == first.last_seq

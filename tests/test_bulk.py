@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from events.registry import registry
 from services.app import Application, Handled
+from services.bulk import MIDDLE_EVERY, fewer_collections
 from services.cases import CaseRepository, LoadedCase
 from services.commands import Command, PersonalCommand
 from services.commands.aid import ReceiveAidRequest
@@ -143,3 +145,10 @@ async def test_a_case_changed_meanwhile_is_decided_again(
     assert outcome.case_version == 3
     names = [r.name for r in await store.read_case(case.case_id)]
     assert names == ["AidRequestReceived", "EmploymentVerified", "TrajectoryStarted"]
+
+
+def test_a_bulk_run_collects_the_young_and_middle_generations_rarely_and_restores_them() -> None:
+    before = gc.get_threshold()
+    with fewer_collections(threshold=12_345):
+        assert gc.get_threshold() == (12_345, MIDDLE_EVERY, before[2])
+    assert gc.get_threshold() == before

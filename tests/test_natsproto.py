@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import NoRespondersError
 
-from services.natsproto import Requester, hpub_frame, publish_many
+from services.embedded import NatsServer
+from services.jsread import RawReadClient
+from services.natsproto import Requester, _headers, hpub_frame, publish_many
 
 
 def test_hpub_frame_layout() -> None:
@@ -52,3 +55,43 @@ async def test_requester_resolves_replies_by_token_and_reports_no_responders(nc:
     assert [r.data for r in replies] == [b"re:m%d:%d" % (i, i) for i in range(20)]
     with pytest.raises(NoRespondersError):
         await requester.request("svc.nobody", {"H": "x"}, b"", 5)
+
+
+@pytest.fixture
+async def raw_nc(nats_server: NatsServer) -> AsyncIterator[RawReadClient]:
+    client = RawReadClient()
+    await client.connect(nats_server.url)
+    yield client
+    await client.close()
+
+
+async def test_requester_on_a_raw_client_resolves_replies_from_the_read_loop(
+    raw_nc: RawReadClient,
+) -> None:
+    async def echo(msg: Msg) -> None:
+        await msg.respond(b"re:" + msg.data + b":" + (msg.headers or {}).get("H", "").encode())
+
+    await raw_nc.subscribe("svc.echo", cb=echo)
+    await raw_nc.flush()
+    requester = Requester(raw_nc)
+    replies = await asyncio.gather(
+        *(requester.request("svc.echo", {"H": str(i)}, b"m%d" % i, 5) for i in range(20))
+    )
+    assert [r.data for r in replies] == [b"re:m%d:%d" % (i, i) for i in range(20)]
+    assert raw_nc._raw_handlers  # the inbox is a raw subscription
+    assert raw_nc._pending_data_size == 0  # nothing waits for the flusher
+    with pytest.raises(NoRespondersError):
+        await requester.request("svc.nobody", {"H": "x"}, b"", 5)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        b"NATS/1.0 503\r\n\r\n",
+        b"NATS/1.0 404 No Messages\r\n\r\n",
+        b"NATS/1.0\r\nNats-Msg-Id: a\r\nX: 1\r\n\r\n",
+        b"NATS/1.0 100 Idle Heartbeat\r\nNats-Last-Consumer: 7\r\n\r\n",
+    ],
+)
+async def test_raw_reply_headers_read_as_nats_py_reads_them(block: bytes) -> None:
+    assert _headers(block) == await NATS()._process_headers(block)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 from events.codec import RecordedEvent
 from services.domain.handlers import evolve
 from services.domain.state import CaseState
+
+_EMPTY: Final = CaseState(case_id=UUID(int=0))
 
 
 class CaseFold:
@@ -20,7 +22,8 @@ class CaseFold:
     name = "case-state_v2"
 
     def initial(self, case_id: UUID) -> CaseState:
-        return CaseState(case_id=case_id)
+        # A copy of one empty state: validating shares nothing but copies every default.
+        return _EMPTY.model_copy(update={"case_id": case_id})
 
     def evolve(self, state: CaseState, event: RecordedEvent) -> CaseState:
         return evolve(state, event)

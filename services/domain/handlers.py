@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
+
+from pydantic import BaseModel
 
 from events.base import DomainEvent
 from events.codec import RecordedEvent
@@ -49,7 +51,12 @@ def evolves(cls: type[E]) -> Callable[[Evolver[E]], Evolver[E]]:
 
 def event_from(cls: type[E], command: Command, **fields: Any) -> E:
     """The event ``cls`` with every field it shares with ``command``, plus ``fields``."""
-    data = command.model_dump(include=set(_shared_fields(cls, type(command))))
+    shared = _shared_fields(cls, type(command))
+    if _handed_over(cls, type(command)):
+        values = command.__dict__
+        data = {name: values[name] for name in shared}
+    else:
+        data = command.model_dump(include=set(shared))
     data.update(fields)
     return cls.model_validate(data)
 
@@ -57,6 +64,27 @@ def event_from(cls: type[E], command: Command, **fields: Any) -> E:
 @cache
 def _shared_fields(event: type[DomainEvent], command: type[Command]) -> frozenset[str]:
     return frozenset(event.model_fields) & frozenset(command.model_fields)
+
+
+@cache
+def _handed_over(event: type[DomainEvent], command: type[Command]) -> bool:
+    """Whether the command's values validate into the event as they are, without dumping.
+
+    Dumping changes only nested models (into dicts); where a shared field holds one, the
+    command and the event must declare the very same type, so the event takes the
+    command's (frozen) instance as it is. Either way the event validates every value.
+    """
+    for name in _shared_fields(event, command):
+        declared = command.model_fields[name].annotation
+        if declared != event.model_fields[name].annotation and _holds_model(declared):
+            return False
+    return True
+
+
+def _holds_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(arg) for arg in get_args(annotation))
 
 
 def decide(state: CaseState, command: Command, ctx: Context) -> list[DomainEvent]:

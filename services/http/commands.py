@@ -34,20 +34,23 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise ProblemError(
             415, "unsupported_media_type", "The body is not JSON", "send application/json"
         )
-    too_large = ProblemError(
-        413, "body_too_large", "Body too large", f"a command body has at most {limit} bytes"
-    )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise too_large
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _too_large(limit: int) -> ProblemError:
+    return ProblemError(
+        413, "body_too_large", "Body too large", f"a command body has at most {limit} bytes"
+    )
 
 
 async def send_command(name: str, request: Request, api: Api, caller: Principal) -> CommandAccepted:
