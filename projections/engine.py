@@ -295,13 +295,11 @@ class _BatchTx:
     ) -> None:
         """``update_one``: at once on SQLite; on PostgreSQL counted when the batch ends, so
         the statement waits in the queue like any other."""
-        if self._later or self._merged:
-            self._flush_for(statement)
-        if not self.postgres:
-            if self.db.execute(statement, params).rowcount != 1:
-                raise error(missing)
-            return
-        self._checks.append((self._queue(self.db.prepared(statement, params)), missing, error))
+        answer = self.execute(statement, params)
+        if self.postgres:
+            self._checks.append((answer, missing, error))
+        elif answer.rowcount != 1:
+            raise error(missing)
 
     def defer(self, statement: str, params: tuple[Any, ...]) -> None:
         self._later.setdefault(statement, []).append(params)

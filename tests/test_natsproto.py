@@ -42,7 +42,9 @@ async def test_publish_many_delivers_headers_and_payloads_in_order(nc: NATS) -> 
     assert received[7].headers == {"Nats-Msg-Id": "id-7", "X-N": "7"}
 
 
-async def test_requester_resolves_replies_by_token_and_reports_no_responders(nc: NATS) -> None:
+async def echoed(nc: NATS) -> Requester:
+    """A Requester on ``nc`` whose 20 concurrent requests to an echo service came back right."""
+
     async def echo(msg: Msg) -> None:
         await msg.respond(b"re:" + msg.data + b":" + (msg.headers or {}).get("H", "").encode())
 
@@ -53,6 +55,11 @@ async def test_requester_resolves_replies_by_token_and_reports_no_responders(nc:
         *(requester.request("svc.echo", {"H": str(i)}, b"m%d" % i, 5) for i in range(20))
     )
     assert [r.data for r in replies] == [b"re:m%d:%d" % (i, i) for i in range(20)]
+    return requester
+
+
+async def test_requester_resolves_replies_by_token_and_reports_no_responders(nc: NATS) -> None:
+    requester = await echoed(nc)
     with pytest.raises(NoRespondersError):
         await requester.request("svc.nobody", {"H": "x"}, b"", 5)
 
@@ -68,16 +75,7 @@ async def raw_nc(nats_server: NatsServer) -> AsyncIterator[RawReadClient]:
 async def test_requester_on_a_raw_client_resolves_replies_from_the_read_loop(
     raw_nc: RawReadClient,
 ) -> None:
-    async def echo(msg: Msg) -> None:
-        await msg.respond(b"re:" + msg.data + b":" + (msg.headers or {}).get("H", "").encode())
-
-    await raw_nc.subscribe("svc.echo", cb=echo)
-    await raw_nc.flush()
-    requester = Requester(raw_nc)
-    replies = await asyncio.gather(
-        *(requester.request("svc.echo", {"H": str(i)}, b"m%d" % i, 5) for i in range(20))
-    )
-    assert [r.data for r in replies] == [b"re:m%d:%d" % (i, i) for i in range(20)]
+    requester = await echoed(raw_nc)
     assert raw_nc._raw_handlers  # the inbox is a raw subscription
     assert raw_nc._pending_data_size == 0  # nothing waits for the flusher
     with pytest.raises(NoRespondersError):
