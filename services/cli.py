@@ -225,6 +225,14 @@ def import_commands(
     chunk_lines: Annotated[int, typer.Option(min=1, help="Lines decided and stored at once.")] = (
         10_000
     ),
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes deciding the lines, a case's lines in one of them; "
+            "default: one per core for files of 4 MB and more, else 1.",
+        ),
+    ] = None,
 ) -> None:
     """Store the commands of FILE for one office; refused lines go to FILE.rejects.jsonl.
 
@@ -248,6 +256,7 @@ def import_commands(
             office,
             default_actor=actor,
             chunk_lines=chunk_lines,
+            workers=workers,
             out=Out(),
             err=console,
         )
@@ -610,12 +619,15 @@ def bench_lag(
 @bench_app.command("import")
 def bench_import(
     cases: Annotated[int, typer.Option(min=1, help="Invented cases in the file.")] = 1500,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Import processes; default as doorstroom import.")
+    ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
 ) -> None:
     """Bulk-import figures: a demo-like JSONL file into an empty stream, then again."""
     from services.bench.intake import run_benchmark
 
-    results = asyncio.run(run_benchmark(cases=cases, log=console.print))
+    results = asyncio.run(run_benchmark(cases=cases, workers=workers, log=console.print))
     _emit(results, json_out)
 
 

@@ -7,6 +7,7 @@ Used for the embedded single-machine default and by the tests (single servers an
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -174,6 +175,14 @@ class NatsServer(_Managed):
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server has used so far (Linux; 0 where unknown)."""
+        stat = Path(f"/proc/{self._proc.pid}/stat") if self._proc is not None else None
+        if stat is None or not stat.exists():
+            return 0.0
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass

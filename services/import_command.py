@@ -11,9 +11,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from events.envelope import Actor
 from services.bulk import fewer_collections
-from services.importer import ImportSummary, import_file, rejects_path
+from services.import_workers import import_on
+from services.importer import ImportSummary, rejects_path
 from services.offices import Offices
-from services.runtime import build_application, open_runtime
+from services.runtime import open_runtime
 from services.settings import Settings
 
 SHOW_REJECTS: Final = 20
@@ -26,6 +27,7 @@ async def run_import(
     *,
     default_actor: Actor | None,
     chunk_lines: int,
+    workers: int | None = None,
     out: Console,
     err: Console,
 ) -> int:
@@ -36,7 +38,6 @@ async def run_import(
     size = (await asyncio.to_thread(file.stat)).st_size
     columns = (*Progress.get_default_columns()[:1], BarColumn(), DownloadColumn())
     async with open_runtime(settings) as rt:
-        app = await build_application(rt)
         with (
             Progress(
                 *columns, TimeRemainingColumn(), console=err, disable=not err.is_terminal
@@ -44,10 +45,11 @@ async def run_import(
             fewer_collections(),
         ):
             task = bar.add_task(f"importing {file.name}", total=size)
-            summary = await import_file(
-                app,
+            summary = await import_on(
+                rt,
                 file,
                 office,
+                workers=workers,
                 default_actor=default_actor,
                 chunk_lines=chunk_lines,
                 progress=lambda done: bar.advance(task, done),

@@ -62,6 +62,12 @@ class ImportSummary:
     seconds: float = 0.0
     rejects: list[tuple[int, Refusal]] = field(default_factory=list)  # the first ones
 
+    def add(self, chunk: ChunkOutcome) -> None:
+        """Count a chunk's lines (its refusals are counted as they are written out)."""
+        self.read += chunk.read
+        self.stored += chunk.stored
+        self.already_stored += chunk.already_stored
+
     @property
     def rate(self) -> float:
         """Lines handled per second."""
@@ -169,7 +175,10 @@ async def import_file(
     started = time.perf_counter()
     with path.open("rb") as source, rejects_path(path).open("wb") as out:
         for chunk, size in _chunks(source, chunk_lines):
-            await _import_chunk(app, chunk, office, default_actor, clock(), summary, out)
+            outcome = await import_chunk(app, chunk, office, default_actor, clock())
+            summary.add(outcome)
+            for number, raw, refusal in outcome.refused:
+                _reject(summary, out, number, raw, refusal)
             if progress is not None:
                 progress(size)
     summary.seconds = time.perf_counter() - started
@@ -177,6 +186,17 @@ async def import_file(
 
 
 Line = tuple[int, bytes]
+"""A line's number (from 1) and its bytes."""
+
+
+@dataclass
+class ChunkOutcome:
+    """What became of one chunk's lines; ``refused`` in line order."""
+
+    read: int = 0
+    stored: int = 0
+    already_stored: int = 0
+    refused: list[tuple[int, bytes, Refusal]] = field(default_factory=list)
 
 
 def _chunks(source: IO[bytes], lines: int) -> Iterator[tuple[list[Line], int]]:
@@ -194,35 +214,40 @@ def _chunks(source: IO[bytes], lines: int) -> Iterator[tuple[list[Line], int]]:
         yield chunk, size
 
 
-async def _import_chunk(
+async def import_chunk(
     app: Application,
     chunk: list[Line],
     office: str,
     default_actor: Actor | None,
     now: datetime,
-    summary: ImportSummary,
-    rejects: IO[bytes],
-) -> None:
+) -> ChunkOutcome:
+    """Parse, decide and store one chunk's lines (a case's lines in file order)."""
+    outcome = ChunkOutcome(read=len(chunk))
     items: list[Item] = []
     accepted: list[tuple[int, bytes]] = []
-    refused: list[tuple[int, bytes, Refusal]] = []
+    refused = outcome.refused
     for number, raw in chunk:
-        summary.read += 1
         parsed = parse_line(raw, office, default_actor, now)
         if isinstance(parsed, Refusal):
             refused.append((number, raw, parsed))
         else:
             items.append(parsed)
             accepted.append((number, raw))
-    for (number, raw), outcome in zip(accepted, await app.handle_many(items), strict=True):
-        if not isinstance(outcome, Handled):
-            refused.append((number, raw, refusal_of(outcome)))
-        elif outcome.duplicate:
-            summary.already_stored += 1
+    for (number, raw), handled in zip(accepted, await app.handle_many(items), strict=True):
+        if not isinstance(handled, Handled):
+            refused.append((number, raw, refusal_of(handled)))
+        elif handled.duplicate:
+            outcome.already_stored += 1
         else:
-            summary.stored += 1
-    for number, raw, refusal in sorted(refused, key=lambda r: r[0]):
-        _reject(summary, rejects, number, raw, refusal)
+            outcome.stored += 1
+    refused.sort(key=lambda r: r[0])
+    return outcome
+
+
+def reject_line(number: int, raw: bytes, refusal: Refusal) -> bytes:
+    """A line of the rejects file: the line number, the reason and the original text."""
+    original = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
+    return orjson.dumps({"line": number, **refusal.as_dict(), "original": original}) + b"\n"
 
 
 def _reject(
@@ -231,6 +256,4 @@ def _reject(
     summary.rejected += 1
     if len(summary.rejects) < KEEP_REJECTS:
         summary.rejects.append((number, refusal))
-    original = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
-    rejects.write(orjson.dumps({"line": number, **refusal.as_dict(), "original": original}))
-    rejects.write(b"\n")
+    rejects.write(reject_line(number, raw, refusal))

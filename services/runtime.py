@@ -99,6 +99,12 @@ class Runtime:
     vault: KeyVault
     registry: EventRegistry
     server: NatsServer | None = None
+    url: str = ""
+    """The NATS server in use (also when started here)."""
+
+    def settings_for_workers(self) -> Settings:
+        """These settings, naming the server in use, for worker processes to connect to."""
+        return self.settings.model_copy(update={"nats_url": self.url})
 
 
 async def build_application(rt: Runtime) -> Application:
@@ -142,7 +148,7 @@ async def open_runtime(
             sealer=vault,
             offices=Offices.load(settings.offices_file),
         )
-        yield Runtime(settings, nc, js, store, vault, reg, server)
+        yield Runtime(settings, nc, js, store, vault, reg, server, url)
     finally:
         if nc is not None:
             try:

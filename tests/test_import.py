@@ -89,12 +89,18 @@ def with_bad_lines() -> tuple[list[bytes], dict[int, str], int]:
     return lines, {n: code for n, (_, code) in bad.items()}, len(good) + 1
 
 
+WORKERS = pytest.mark.parametrize("workers", ["1", "2"])
+"""One process, and the lines spread over two worker processes by case."""
+
+
+@WORKERS
 async def test_refused_lines_are_reported_with_line_number_and_reason_and_kept_aside(
-    env: dict[str, str], nc: NATS, tmp_path: Path
+    env: dict[str, str], nc: NATS, tmp_path: Path, workers: str
 ) -> None:
     lines, refused, events = with_bad_lines()
     file = write(tmp_path / "cases.jsonl", lines)
-    code, out, err = await doorstroom(env, "import", str(file), "--office", OFFICE)
+    args = ("import", str(file), "--office", OFFICE, "--workers", workers, "--chunk-lines", "4")
+    code, out, err = await doorstroom(env, *args)
     assert code == 1, err
     assert totals(out) == {"read": 36, "stored": events, "already": 0, "rejected": 5}
     for number, reason in refused.items():
@@ -115,13 +121,15 @@ async def test_refused_lines_are_reported_with_line_number_and_reason_and_kept_a
     assert "Traceback" not in out + err
 
 
+@WORKERS
 async def test_running_the_same_file_again_stores_nothing_twice(
-    env: dict[str, str], nc: NATS, tmp_path: Path
+    env: dict[str, str], nc: NATS, tmp_path: Path, workers: str
 ) -> None:
     lines, refused, events = with_bad_lines()
     file = write(tmp_path / "cases.jsonl", lines)
-    await doorstroom(env, "import", str(file), "--office", OFFICE)
-    code, out, _ = await doorstroom(env, "import", str(file), "--office", OFFICE)
+    args = ("import", str(file), "--office", OFFICE, "--workers", workers)
+    await doorstroom(env, *args)
+    code, out, _ = await doorstroom(env, *args)
     assert code == 1
     assert totals(out) == {"read": 36, "stored": 0, "already": events, "rejected": 5}
     assert await stored(nc) == events
@@ -129,12 +137,13 @@ async def test_running_the_same_file_again_stores_nothing_twice(
     assert [orjson.loads(r)["line"] for r in rejects] == sorted(refused)
 
 
+@WORKERS
 async def test_a_case_spread_over_chunks_and_a_default_actor(
-    env: dict[str, str], nc: NATS, tmp_path: Path
+    env: dict[str, str], nc: NATS, tmp_path: Path, workers: str
 ) -> None:
     commands = histories(4, interleaved=False)
     file = write(tmp_path / "plain.jsonl", [line(c, actor=None) for c in commands])
-    args = ("import", str(file), "--office", OFFICE, "--chunk-lines", "3")
+    args = ("import", str(file), "--office", OFFICE, "--chunk-lines", "3", "--workers", workers)
     code, out, err = await doorstroom(env, *args, "--user", "migratie", "--role", "office_system")
     assert code == 0, out + err
     assert totals(out)["stored"] == len(commands)
@@ -142,8 +151,9 @@ async def test_a_case_spread_over_chunks_and_a_default_actor(
 
 
 @pytest.mark.slow
+@WORKERS
 async def test_an_import_killed_midway_stores_every_line_exactly_once_after_a_rerun(
-    env: dict[str, str], nc: NATS, tmp_path: Path
+    env: dict[str, str], nc: NATS, tmp_path: Path, workers: str
 ) -> None:
     commands = histories(1000)
     file = write(tmp_path / "big.jsonl", [line(c) for c in commands])
@@ -163,7 +173,7 @@ async def test_an_import_killed_midway_stores_every_line_exactly_once_after_a_re
     await nc.jetstream().subscribe(
         "ds.ev.>", stream=STREAM, cb=on_stored, ordered_consumer=True, headers_only=True
     )
-    args = ("import", str(file), "--office", OFFICE, "--chunk-lines", "500")
+    args = ("import", str(file), "--office", OFFICE, "--chunk-lines", "500", "--workers", workers)
     first = await asyncio.create_subprocess_exec(
         *DOORSTROOM, *args, env=env, stdout=asyncio.subprocess.DEVNULL
     )

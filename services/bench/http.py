@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 import tempfile
 import time
 from collections import Counter
@@ -84,13 +83,7 @@ def command_for(case: UUID, person: UUID, step: int) -> tuple[str, dict[str, Any
 
 def _cpu_seconds(server: NatsServer | None) -> tuple[float, float]:
     """CPU time so far of this process and of the nats-server (Linux; 0 where unknown)."""
-    nats = 0.0
-    if server is not None and server._proc is not None:
-        stat = Path(f"/proc/{server._proc.pid}/stat")
-        if stat.exists():
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            nats = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return time.process_time(), nats
+    return time.process_time(), 0.0 if server is None else server.cpu_seconds()
 
 
 def _figures(values: list[float]) -> dict[str, float | int]:

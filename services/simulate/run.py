@@ -19,7 +19,8 @@ from services.commands.rights import RecordLeefloonPayment
 from services.commands.subsidies import RegisterLapEngagement
 from services.demo.story import Story
 from services.domain.deadlines import add_months
-from services.importer import CHUNK_LINES, KEEP_REJECTS, ImportSummary, import_file
+from services.import_workers import import_on
+from services.importer import CHUNK_LINES, KEEP_REJECTS, ImportSummary
 from services.runtime import build_application, open_runtime
 from services.settings import Settings
 from services.simulate.cases import Recorded, Window, case_commands
@@ -224,6 +225,7 @@ async def import_simulation(
     directory: Path,
     *,
     chunk_lines: int = CHUNK_LINES,
+    workers: int | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> ImportSummary:
     """Import every file in the manifest's order, each for its own office, as
@@ -235,8 +237,13 @@ async def import_simulation(
         app = await build_application(rt)
         with fewer_collections():
             for entry in manifest["files"]:
-                summary = await import_file(
-                    app, directory / entry["file"], entry["office"], chunk_lines=chunk_lines
+                summary = await import_on(
+                    rt,
+                    directory / entry["file"],
+                    entry["office"],
+                    workers=workers,
+                    chunk_lines=chunk_lines,
+                    app=app,
                 )
                 total.read += summary.read
                 total.stored += summary.stored
