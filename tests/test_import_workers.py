@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import orjson
 import pytest
 
 from services.commands.placements import StartPlacement
-from services.embedded import NatsServer, free_port
+from services.embedded import NatsServer
 from services.import_workers import WorkerFailedError, auto_workers, import_file_parallel, owner
 from services.importer import rejects_path
 from services.settings import Settings
@@ -71,11 +72,12 @@ def test_refusals_of_both_workers_come_out_in_line_order(
     assert [r["original"].encode() for r in rejects] == refused_lines
 
 
-def test_a_worker_that_cannot_connect_stops_the_import_with_its_error(
-    tmp_path: Path,
+def test_a_worker_that_fails_stops_the_import_with_its_error(
+    nats_server: NatsServer, tmp_path: Path
 ) -> None:
     file = write(tmp_path / "cases.jsonl", [line(c) for c in histories(2)])
-    nowhere = Settings(nats_url=f"nats://127.0.0.1:{free_port()}", data_dir=tmp_path / "var")
+    short_key = base64.b64encode(bytes(16)).decode()
+    settings = Settings(nats_url=nats_server.url, data_dir=tmp_path / "var", master_key=short_key)
 
-    with pytest.raises(WorkerFailedError, match=r"import worker \d failed:(.|\n)*Connect"):
-        import_file_parallel(nowhere, file, OFFICE, workers=2)
+    with pytest.raises(WorkerFailedError, match=r"import worker \d failed:(.|\n)*32 bytes"):
+        import_file_parallel(settings, file, OFFICE, workers=2)
