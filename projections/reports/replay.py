@@ -7,23 +7,49 @@ read-model database is never touched.
 *As known on K*: only events recorded (``recorded_at``) before the end of day K in the
 document time zone (Europe/Brussels) are replayed. A retraction or correction recorded after
 K is therefore not seen, and the view as known on K shows the original figure.
+
+``report_facts`` (the table every report reads) has a replay of its own, :func:`replay_facts`:
+its rows are built from the raw records (``extract``) and, on a long stream, by several
+processes at once, each over its own range of stream sequences; see there.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import os
 import sqlite3
+import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Final
 
 from nats.aio.client import Client as NATS
 
 from events.codec import RecordedEvent
 from events.envelope import BRUSSELS
 from events.registry import EventRegistry
+from events.registry import registry as default_registry
 from events.subjects import Subjects
+from projections import checkpoints
 from projections.engine import Runner
-from projections.projection import Handler, Projection, Tx
+from projections.projection import Handler, Projection, ProjectionError, Tx
+from projections.reports.facts import apply_voids, report_facts
+from projections.reports.ranges import (
+    Failure,
+    Job,
+    Outcome,
+    connect_options,
+    insert,
+    replay_range,
+    run_child,
+)
 from services.db import Database
+
+PARALLEL_MIN_EVENTS: Final = 50_000
+"""A stream is split into ranges of at least this many events (shorter: one process)."""
+MAX_PROCESSES: Final = 4
 
 
 def known_cutoff(known_on: date) -> datetime:
@@ -74,10 +100,22 @@ async def replay_into(
 ) -> int:
     """Build ``projections`` from the start of the stream into ``db``; return events read.
 
-    ``db`` must be a throw-away database (see ``memory_database``).
+    ``db`` must be a throw-away database (see ``memory_database``). ``report_facts`` into
+    SQLite goes by :func:`replay_facts`, any other projection by the engine's ``Runner``.
     """
     read = 0
     for projection in projections:
+        if projection is report_facts and not db.postgres:
+            read += await replay_facts(
+                db,
+                nc,
+                stream=stream,
+                subjects=subjects,
+                registry=registry,
+                known_on=known_on,
+                batch_size=batch_size,
+            )
+            continue
         runner = Runner(
             as_known_on(projection, known_on),
             db,
@@ -90,3 +128,94 @@ async def replay_into(
         await runner.install()
         read += await runner.catch_up()
     return read
+
+
+async def replay_facts(
+    db: Database,
+    nc: NATS,
+    *,
+    stream: str,
+    subjects: Subjects,
+    registry: EventRegistry,
+    known_on: date | None = None,
+    batch_size: int = 5000,
+    processes: int | None = None,
+    min_range: int = PARALLEL_MIN_EVENTS,
+) -> int:
+    """Build ``report_facts`` from the start of the stream into SQLite ``db``; return events
+    read. The same rows as the ``Runner`` over ``as_known_on(report_facts, known_on)``.
+
+    A fact row depends on its own event only, except ``voided_by``: so rows go in without it,
+    range by range, and the take-backs are applied afterwards in stream order
+    (``apply_voids``). A stream of at least ``2 * min_range`` events is split into up to
+    ``processes`` contiguous ranges (default: the CPUs, at most ``MAX_PROCESSES``); this
+    process replays the first, a spawned process each other one into a temporary SQLite
+    file, over its own NATS connection, and the files are copied in here. The last range
+    reads to the end, as the single-process replay does. On a record that cannot be read
+    the replay stops with ``ProjectionError``, naming the lowest such stream sequence.
+    """
+    cutoff = None if known_on is None else known_cutoff(known_on)
+    await asyncio.to_thread(checkpoints.install, db, report_facts)
+    info = await nc.jetstream().stream_info(stream)
+    first, last = max(int(info.state.first_seq), 1), int(info.state.last_seq)
+    count = processes or min(len(os.sched_getaffinity(0)), MAX_PROCESSES)
+    count = max(1, min(count, (last - first + 1) // max(min_range, 1)))
+    connect = connect_options(nc) if count > 1 and registry is default_registry() else None
+    if connect is None:
+        count = 1
+    bounds = [first + (last - first + 1) * i // count for i in range(count)]
+    ranges = [(start, end - 1) for start, end in itertools.pairwise(bounds)]
+    ranges.append((bounds[-1], -1))  # the last one to the end
+    with tempfile.TemporaryDirectory(prefix="doorstroom-replay-") as tmp:
+        jobs = [
+            Job(connect or {}, stream, subjects, start, end, cutoff, str(Path(tmp) / f"{i}.db"))
+            for i, (start, end) in enumerate(ranges[1:], start=1)
+        ]
+        children = [asyncio.ensure_future(run_child(job)) for job in jobs]
+        try:
+            start, end = ranges[0]
+            own = await replay_range(
+                nc, db, stream, subjects, registry, start, end, cutoff, batch_size
+            )
+            results = [own, *await asyncio.gather(*children)]
+        finally:
+            for child in children:
+                child.cancel()
+            await asyncio.gather(*children, return_exceptions=True)
+        return await asyncio.to_thread(_finish, db, jobs, results)
+
+
+def _finish(db: Database, jobs: list[Job], results: list[Outcome]) -> int:
+    """Copy the ranges' rows in, in order, then apply the take-backs; or raise the first
+    failure (a range's, or a row that clashes with an earlier range's)."""
+    for index, (_read, stopped) in enumerate(results):
+        clash = _merge(db, jobs[index - 1].path) if index > 0 else None
+        failed = clash or stopped
+        if failed is not None:
+            raise ProjectionError(report_facts.key, failed[0], failed[1])
+    db.execute("BEGIN")
+    try:
+        apply_voids(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return sum(read for read, _failed in results)
+
+
+def _merge(db: Database, path: str) -> Failure | None:
+    """Insert the rows of the range file ``path``; the first that does not go in, if any."""
+    db.execute("ATTACH DATABASE ? AS part", (path,))
+    try:
+        db.execute("BEGIN")
+        try:
+            db.execute("INSERT INTO main.rf_events SELECT * FROM part.rf_events")
+        except sqlite3.DatabaseError:
+            db.execute("ROLLBACK")
+        else:
+            db.execute("COMMIT")
+            return None
+        rows = db.execute("SELECT * FROM part.rf_events ORDER BY seq").fetchall()
+        return insert(db, rows)
+    finally:
+        db.execute("DETACH DATABASE part")
