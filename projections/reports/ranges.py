@@ -207,4 +207,3 @@ def main() -> None:
     job = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - from the parent process
     outcome = asyncio.run(_run_job(job))
     sys.stdout.buffer.write(pickle.dumps(outcome))
-

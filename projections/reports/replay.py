@@ -215,7 +215,10 @@ def _merge(db: Database, path: str) -> Failure | None:
         else:
             db.execute("COMMIT")
             return None
-        rows = db.execute("SELECT * FROM part.rf_events ORDER BY seq").fetchall()
+        rows = db.execute(
+            "SELECT seq, case_id, event_id, name, occurred_on, recorded_at, office_id,"
+            " person_ref, rule_version, data, voids FROM part.rf_events ORDER BY seq"
+        ).fetchall()
         return insert(db, rows)
     finally:
         db.execute("DETACH DATABASE part")
