@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from functools import cache
+from functools import lru_cache
 from typing import Any, Final
 
 import orjson
 
-from events.base import DomainEvent
 from events.codec import decode
 from events.envelope import EventMeta
 from events.registry import EventRegistry
@@ -44,10 +43,13 @@ _REQUIRED: Final = frozenset(
 )
 
 
-@cache
-def _public_fields(cls: type[DomainEvent]) -> frozenset[str]:
-    """The fields of ``cls`` that are not personal: the keys of a stored payload."""
-    return frozenset(cls.model_fields) - cls.personal_fields()
+@lru_cache(maxsize=1024)
+def _shape(registry: EventRegistry, name: str) -> tuple[int, frozenset[str]] | None:
+    """The current version of ``name`` and its public fields (a stored payload's keys)."""
+    if not registry.knows(name):
+        return None
+    cls = registry.get(name)
+    return cls.event_version, frozenset(cls.model_fields) - cls.personal_fields()
 
 
 def fact_row_of(
@@ -78,23 +80,19 @@ def fact_row_of(
     return fact_row(rec)
 
 
-def _uuid_or_none(value: object) -> bool:
-    return value is None or (type(value) is str and _UUID.fullmatch(value) is not None)
-
-
 def _current(record: dict[str, Any], name: str, registry: EventRegistry) -> bool:
     """Whether ``record`` is a whole record of the current version of ``name`` whose payload
     has exactly the event's public fields."""
-    if record.get("type") != name or not record.keys() >= _REQUIRED or not registry.knows(name):
+    shape = _shape(registry, name)
+    if shape is None or record.get("type") != name or not record.keys() >= _REQUIRED:
         return False
-    cls = registry.get(name)
     version, payload = record["version"], record["data"]
     return (
         type(version) is int
-        and version == cls.event_version
+        and version == shape[0]
         and type(payload) is dict
         and type(record["case_version"]) is int
-        and payload.keys() == _public_fields(cls)
+        and payload.keys() == shape[1]
     )
 
 
@@ -115,31 +113,26 @@ def _fast(
     office, rule_version = record["office_id"], record.get("rule_version")
     corrects = record.get("corrects")
     voids = payload.get("retracted_event_id") if name == RETRACTED else corrects
-    if not (
-        type(event_id) is str
-        and _UUID.fullmatch(event_id)
-        and type(case_id) is str
-        and _UUID.fullmatch(case_id)
-        and _uuid_or_none(person)
-        and _uuid_or_none(corrects)
-        # A retraction names its target and corrects nothing (else decode says why not).
-        and (name != RETRACTED or (corrects is None and voids is not None))
-        and _uuid_or_none(voids)
-        and type(office) is str
-        and _OFFICE.fullmatch(office)
-        and (rule_version is None or (type(rule_version) is str and _CODE.fullmatch(rule_version)))
-        and type(occurred) is str
-        and _DATE.fullmatch(occurred)
-        and type(recorded) is str
-        and _UTC.fullmatch(recorded)
-        # Not after the recording date: the UTC date is never after Brussels' (else decode).
-        and _MIN_DAY <= occurred <= recorded[:10]
-    ):
-        return None
-    try:
+    try:  # a value of another JSON type than text raises TypeError in the matches
+        if not (
+            _UUID.fullmatch(event_id)
+            and _UUID.fullmatch(case_id)
+            and (person is None or _UUID.fullmatch(person))
+            and (corrects is None or _UUID.fullmatch(corrects))
+            # A retraction names its target and corrects nothing (else decode says why not).
+            and (name != RETRACTED or (corrects is None and voids is not None))
+            and (voids is None or _UUID.fullmatch(voids))
+            and _OFFICE.fullmatch(office)
+            and (rule_version is None or _CODE.fullmatch(rule_version))
+            and _DATE.fullmatch(occurred)
+            and _UTC.fullmatch(recorded)
+            # Not after the recording date: the UTC date is never after Brussels' (else decode).
+            and _MIN_DAY <= occurred <= recorded[:10]
+        ):
+            return None
         date.fromisoformat(occurred)
         at = datetime.fromisoformat(recorded)
-    except ValueError:
+    except (TypeError, ValueError):
         return None
     if cutoff is not None and at >= cutoff:
         return ()
