@@ -26,7 +26,7 @@ from events.registry import EventRegistry
 from events.registry import registry as default_registry
 from events.subjects import Subjects
 from projections.reports.extract import fact_row_of
-from projections.reports.facts import FACTS_TABLE, INSERT_FACT, FactRow, report_facts
+from projections.reports.facts import BULK_TABLE, INSERT_FACT, FactRow, report_facts
 from services.db import Database
 from services.jsread import RawReadClient, read_batches
 
@@ -39,32 +39,15 @@ Outcome = tuple[int, Failure | None]
 _ROOT = str(Path(__file__).resolve().parents[2])  # where a child imports this package from
 
 
-def insert(db: Database, rows: list[Any]) -> Failure | None:
-    """Insert ``rows`` in one transaction; on an error, those before the failing row, and
-    that row's sequence and reason (as the engine gives it)."""
-    if not rows:
-        return None
-    db.execute("BEGIN")
-    try:
+def insert(db: Database, rows: list[FactRow]) -> None:
+    """Insert ``rows`` into the keyless ``rf_events`` (``BULK_TABLE``) in one transaction."""
+    if rows:
+        db.execute("BEGIN")
         db.executemany(INSERT_FACT, rows)
-    except sqlite3.DatabaseError:
-        db.execute("ROLLBACK")
-    else:
         db.execute("COMMIT")
-        return None
-    db.execute("BEGIN")
-    try:
-        for row in rows:
-            try:
-                db.execute(INSERT_FACT, tuple(row))
-            except sqlite3.DatabaseError as exc:
-                return int(row[0]), _reason(str(row[3]), exc)
-    finally:
-        db.execute("COMMIT")
-    return None  # pragma: no cover - the batch failed, so a row does
 
 
-def _reason(name: str, exc: Exception) -> str:
+def reason(name: str, exc: Exception) -> str:
     return f"{name}: {type(exc).__name__}: {exc}"
 
 
@@ -79,8 +62,9 @@ async def replay_range(
     cutoff: datetime | None,
     batch_size: int,
 ) -> tuple[int, Failure | None]:
-    """Fact rows of stream sequences ``start`` to ``end`` (-1: to the end) into ``db``, without
-    voiding; the events read, and where it stopped on a record it could not read."""
+    """Fact rows of stream sequences ``start`` to ``end`` (-1: to the end) into the keyless
+    table in ``db``, without voiding; the events read, and where it stopped on a record it
+    could not read (the rows before it are in)."""
     names = report_facts.handles
     read = 0
     reader = read_batches(nc, stream, subjects.all_events, from_seq=start, batch=batch_size)
@@ -99,11 +83,11 @@ async def replay_range(
                 try:
                     row = fact_row_of(raw.data, raw.seq, raw.subject, name, registry, cutoff)
                 except Exception as exc:
-                    failed = raw.seq, _reason(name, exc)
+                    failed = raw.seq, reason(name, exc)
                     break
                 if row is not None:
                     rows.append(row)
-            failed = insert(db, rows) or failed
+            insert(db, rows)
             if failed is not None or past_end:
                 return read, failed
     return read, None
@@ -159,8 +143,7 @@ async def _run_job(job: Job) -> Outcome:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         db = Database(f"sqlite:///{job.path}", conn, postgres=False)
-        for statement in FACTS_TABLE.statements(postgres=False):
-            db.execute(statement)
+        db.execute(BULK_TABLE)
         return await replay_range(
             nc,
             db,

@@ -32,16 +32,15 @@ from events.envelope import BRUSSELS
 from events.registry import EventRegistry
 from events.registry import registry as default_registry
 from events.subjects import Subjects
-from projections import checkpoints
 from projections.engine import Runner
 from projections.projection import Handler, Projection, ProjectionError, Tx
-from projections.reports.facts import apply_voids, report_facts
+from projections.reports.facts import BULK_KEYS, BULK_TABLE, apply_voids, report_facts
 from projections.reports.ranges import (
     Failure,
     Job,
     Outcome,
     connect_options,
-    insert,
+    reason,
     replay_range,
     run_child,
 )
@@ -155,7 +154,7 @@ async def replay_facts(
     the replay stops with ``ProjectionError``, naming the lowest such stream sequence.
     """
     cutoff = None if known_on is None else known_cutoff(known_on)
-    await asyncio.to_thread(checkpoints.install, db, report_facts)
+    await asyncio.to_thread(db.execute, BULK_TABLE)
     info = await nc.jetstream().stream_info(stream)
     first, last = max(int(info.state.first_seq), 1), int(info.state.last_seq)
     count = processes or min(len(os.sched_getaffinity(0)), MAX_PROCESSES)
@@ -186,13 +185,18 @@ async def replay_facts(
 
 
 def _finish(db: Database, jobs: list[Job], results: list[Outcome]) -> int:
-    """Copy the ranges' rows in, in order, then apply the take-backs; or raise the first
-    failure (a range's, or a row that clashes with an earlier range's)."""
-    for index, (_read, stopped) in enumerate(results):
-        clash = _merge(db, jobs[index - 1].path) if index > 0 else None
-        failed = clash or stopped
-        if failed is not None:
-            raise ProjectionError(report_facts.key, failed[0], failed[1])
+    """Copy in the ranges' rows up to the first range that stopped, build the keys, apply the
+    take-backs; or raise at the lowest sequence that stopped a range or repeats an event id.
+    """
+    stopped = next((failed for _read, failed in results if failed is not None), None)
+    for job, (_read, before) in zip(jobs, results, strict=False):
+        if before is not None:
+            break  # the ranges after a stopped one were never reached
+        _merge(db, job.path)
+    repeated = _build_keys(db)
+    failed = min((f for f in (stopped, repeated) if f is not None), default=None)
+    if failed is not None:
+        raise ProjectionError(report_facts.key, failed[0], failed[1])
     db.execute("BEGIN")
     try:
         apply_voids(db)
@@ -203,22 +207,26 @@ def _finish(db: Database, jobs: list[Job], results: list[Outcome]) -> int:
     return sum(read for read, _failed in results)
 
 
-def _merge(db: Database, path: str) -> Failure | None:
-    """Insert the rows of the range file ``path``; the first that does not go in, if any."""
+def _merge(db: Database, path: str) -> None:
+    """Append the rows of the range file ``path``."""
     db.execute("ATTACH DATABASE ? AS part", (path,))
     try:
-        db.execute("BEGIN")
-        try:
-            db.execute("INSERT INTO main.rf_events SELECT * FROM part.rf_events")
-        except sqlite3.DatabaseError:
-            db.execute("ROLLBACK")
-        else:
-            db.execute("COMMIT")
-            return None
-        rows = db.execute(
-            "SELECT seq, case_id, event_id, name, occurred_on, recorded_at, office_id,"
-            " person_ref, rule_version, data, voids FROM part.rf_events ORDER BY seq"
-        ).fetchall()
-        return insert(db, rows)
+        db.execute("INSERT INTO main.rf_events SELECT * FROM part.rf_events")
     finally:
         db.execute("DETACH DATABASE part")
+
+
+def _build_keys(db: Database) -> Failure | None:
+    """Build the keys of ``rf_events``; if an event id repeats, the first row that repeats it
+    (the one the engine's insert stops at) with the database's reason."""
+    try:
+        for statement in BULK_KEYS:
+            db.execute(statement)
+    except sqlite3.IntegrityError as exc:
+        seq, name = db.execute(
+            "SELECT seq, name FROM (SELECT seq, name, row_number() OVER"
+            " (PARTITION BY event_id ORDER BY seq) AS n FROM rf_events)"
+            " WHERE n > 1 ORDER BY seq LIMIT 1"
+        ).fetchone()
+        return int(seq), reason(str(name), exc)
+    return None
