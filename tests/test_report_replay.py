@@ -303,3 +303,18 @@ async def test_the_rows_are_the_engines_for_a_simulated_stream(
                 assert await replayed_rows(store, known_on, processes=processes) == expected
     finally:
         await nc.close()
+
+
+async def test_a_range_whose_child_cannot_connect_is_read_here(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import projections.reports.replay as replay
+
+    def nowhere(nc: object) -> dict[str, object]:
+        return {"servers": ["nats://127.0.0.1:1"], "max_reconnect_attempts": 1}
+
+    monkeypatch.setattr(replay, "connect_options", nowhere)
+    await fill(store, 200)
+    await write_takebacks(store)
+    expected = await engine_rows(store)
+    assert await replayed_rows(store, processes=2) == expected

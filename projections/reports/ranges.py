@@ -10,6 +10,7 @@ module (a script without the ``__main__`` guard, a web server).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import pickle
 import sqlite3
@@ -35,6 +36,11 @@ Failure = tuple[int, str]
 
 Outcome = tuple[int, Failure | None]
 """Events read, and where the range stopped on a record it could not read."""
+
+log = logging.getLogger("doorstroom.reports")
+
+CONNECT_TIMEOUT_S = 20.0
+"""A child that cannot connect within this gives up (its range is then read by the parent)."""
 
 _ROOT = str(Path(__file__).resolve().parents[2])  # where a child imports this package from
 
@@ -107,8 +113,9 @@ class Job:
     batch_size: int = 5000
 
 
-async def run_child(job: Job) -> Outcome:
-    """Replay ``job`` in a child process and wait for its outcome."""
+async def run_child(job: Job) -> Outcome | None:
+    """Replay ``job`` in a child process and wait for its outcome; None when the child
+    failed (it could not connect, say), having said why on stderr."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)
     child = await asyncio.create_subprocess_exec(
@@ -127,17 +134,20 @@ async def run_child(job: Job) -> Outcome:
             await child.wait()
         raise
     if child.returncode != 0:
-        raise RuntimeError(
-            f"report replay of stream sequences {job.start} to {job.end}: "
-            f"child process exited with {child.returncode}"
+        log.warning(
+            "report replay of stream sequences %d to %d: child process exited with %d",
+            job.start,
+            job.end,
+            child.returncode,
         )
+        return None
     outcome: Outcome = pickle.loads(out)  # noqa: S301 - our own child's answer
     return outcome
 
 
 async def _run_job(job: Job) -> Outcome:
     nc = RawReadClient()
-    await nc.connect(**job.connect)
+    await asyncio.wait_for(nc.connect(**job.connect), CONNECT_TIMEOUT_S)
     conn = sqlite3.connect(job.path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = OFF")
@@ -166,7 +176,11 @@ def connect_options(nc: NATS) -> dict[str, Any] | None:
     url = nc.connected_url
     if url is None or nc.options.get("tls") is not None:
         return None
-    options: dict[str, Any] = {"servers": [url.geturl()], "name": "doorstroom-report-replay"}
+    options: dict[str, Any] = {
+        "servers": [url.geturl()],
+        "name": "doorstroom-report-replay",
+        "max_reconnect_attempts": 2,  # not for long: the parent reads the range itself then
+    }
     for key in ("user", "password", "token"):
         if nc.options.get(key) is not None:
             options[key] = nc.options[key]

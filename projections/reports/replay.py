@@ -148,10 +148,12 @@ async def replay_facts(
     range by range, and the take-backs are applied afterwards in stream order
     (``apply_voids``). A stream of at least ``2 * min_range`` events is split into up to
     ``processes`` contiguous ranges (default: the CPUs, at most ``MAX_PROCESSES``); this
-    process replays the first, a spawned process each other one into a temporary SQLite
-    file, over its own NATS connection, and the files are copied in here. The last range
-    reads to the end, as the single-process replay does. On a record that cannot be read
-    the replay stops with ``ProjectionError``, naming the lowest such stream sequence.
+    process replays the first, a child process (``ranges.run_child``) each other one into a
+    temporary SQLite file, over its own NATS connection, and the files are copied in here
+    (a range whose child fails is read here after all). The last range reads to the end,
+    as the single-process replay does. The keys of ``rf_events`` are built after loading.
+    On a record that cannot be read the replay stops with ``ProjectionError``, naming the
+    lowest such stream sequence, as the engine does.
     """
     cutoff = None if known_on is None else known_cutoff(known_on)
     await asyncio.to_thread(db.execute, BULK_TABLE)
@@ -176,23 +178,34 @@ async def replay_facts(
             own = await replay_range(
                 nc, db, stream, subjects, registry, start, end, cutoff, batch_size
             )
-            results = [own, *await asyncio.gather(*children)]
+            parts: list[tuple[Outcome, str | None]] = [(own, None)]
+            for job, done in zip(jobs, await asyncio.gather(*children), strict=True):
+                if done is not None:
+                    parts.append((done, job.path))
+                    continue
+                # the child failed: this process reads the range itself
+                here = await replay_range(
+                    nc, db, stream, subjects, registry, job.start, job.end, cutoff, batch_size
+                )
+                parts.append((here, None))
         finally:
             for child in children:
                 child.cancel()
             await asyncio.gather(*children, return_exceptions=True)
-        return await asyncio.to_thread(_finish, db, jobs, results)
+        return await asyncio.to_thread(_finish, db, parts)
 
 
-def _finish(db: Database, jobs: list[Job], results: list[Outcome]) -> int:
-    """Copy in the ranges' rows up to the first range that stopped, build the keys, apply the
-    take-backs; or raise at the lowest sequence that stopped a range or repeats an event id.
-    """
-    stopped = next((failed for _read, failed in results if failed is not None), None)
-    for job, (_read, before) in zip(jobs, results, strict=False):
-        if before is not None:
-            break  # the ranges after a stopped one were never reached
-        _merge(db, job.path)
+def _finish(db: Database, parts: list[tuple[Outcome, str | None]]) -> int:
+    """Copy in the ranges' rows (from their file, unless they are here already) up to the
+    first range that stopped, build the keys, apply the take-backs; or raise at the lowest
+    sequence that stopped a range or repeats an event id."""
+    stopped = None
+    for (_read, failed), path in parts:
+        if path is not None:
+            _merge(db, path)
+        if failed is not None:
+            stopped = failed
+            break  # the ranges after a stopped one count as never reached
     repeated = _build_keys(db)
     failed = min((f for f in (stopped, repeated) if f is not None), default=None)
     if failed is not None:
@@ -204,7 +217,7 @@ def _finish(db: Database, jobs: list[Job], results: list[Outcome]) -> int:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-    return sum(read for read, _failed in results)
+    return sum(read for (read, _failed), _path in parts)
 
 
 def _merge(db: Database, path: str) -> None:
