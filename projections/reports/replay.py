@@ -169,7 +169,16 @@ async def replay_facts(
     ranges.append((bounds[-1], -1))  # the last one to the end
     with tempfile.TemporaryDirectory(prefix="doorstroom-replay-") as tmp:
         jobs = [
-            Job(connect or {}, stream, subjects, start, end, cutoff, str(Path(tmp) / f"{i}.db"))
+            Job(
+                connect or {},
+                stream,
+                subjects,
+                start,
+                end,
+                cutoff,
+                str(Path(tmp) / f"{i}.db"),
+                batch_size,
+            )
             for i, (start, end) in enumerate(ranges[1:], start=1)
         ]
         children = [asyncio.ensure_future(run_child(job)) for job in jobs]
