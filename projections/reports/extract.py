@@ -3,13 +3,14 @@ need not be.
 
 A stored record of the event's current version already holds what a fact row needs: the
 envelope fields as canonical JSON and ``data``, the public payload (personal fields are in
-``sealed``). :func:`raw_fact_row` takes them from the parsed JSON and checks each value it
+``sealed``). :func:`fact_row_of` takes them from the parsed JSON and checks each value it
 copies to be exactly what pydantic would have read and written back (canonical UUIDs, ISO
-dates, a UTC time, the office code, the payload's field names), which costs a tenth of
+dates, a UTC time, the office code, the payload's field names), at a fifth of the cost of
 ``decode`` plus ``model_dump_json``. The payload is the same JSON value as the full way's,
-its keys sorted as stored (readers parse it). Anything else - an older version (upcasters), a value
-in another form, a missing field, a type the subject does not name - goes the full way
-(``decode``, then ``fact_row``), so it gives the same row or stops with the same error.
+its keys in the stored order (readers parse it). Anything else - an older version
+(upcasters), a value in another form, a missing field, a type the subject does not name -
+goes the full way (``decode``, then ``fact_row``), so it gives the same row or stops with
+the same error.
 
 The payload's values are not validated again: the writer validated them, and the record is
 sealed by its hash chain. The envelope fields a report does not copy (actor, evidence, ...)
