@@ -159,7 +159,7 @@ async def replay_facts(
     await asyncio.to_thread(db.execute, BULK_TABLE)
     info = await nc.jetstream().stream_info(stream)
     first, last = max(int(info.state.first_seq), 1), int(info.state.last_seq)
-    count = processes or min(len(os.sched_getaffinity(0)), MAX_PROCESSES)
+    count = processes or min(_cpus(), MAX_PROCESSES)
     count = max(1, min(count, (last - first + 1) // max(min_range, 1)))
     connect = connect_options(nc) if count > 1 and registry is default_registry() else None
     if connect is None:
@@ -202,6 +202,13 @@ async def replay_facts(
                 child.cancel()
             await asyncio.gather(*children, return_exceptions=True)
         return await asyncio.to_thread(_finish, db, parts)
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):  # not on every platform
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _finish(db: Database, parts: list[tuple[Outcome, str | None]]) -> int:
