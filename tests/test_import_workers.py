@@ -7,6 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from pydantic import SecretStr
 
 from services.commands.placements import StartPlacement
 from services.embedded import NatsServer
@@ -76,7 +77,7 @@ def test_a_worker_that_fails_stops_the_import_with_its_error(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
     file = write(tmp_path / "cases.jsonl", [line(c) for c in histories(2)])
-    short_key = base64.b64encode(bytes(16)).decode()
+    short_key = SecretStr(base64.b64encode(bytes(16)).decode())
     settings = Settings(nats_url=nats_server.url, data_dir=tmp_path / "var", master_key=short_key)
 
     with pytest.raises(WorkerFailedError, match=r"import worker \d failed:(.|\n)*32 bytes"):
