@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from projections.reports.history import (
     CaseHistory,
@@ -40,8 +40,7 @@ from projections.rules import Figure, NoRuleError, RuleBook, percent_of
 RateOf = Callable[[str, int], RefundRate]
 
 
-@dataclass(frozen=True, slots=True)
-class Eligible:
+class Eligible(NamedTuple):
     """One month of one scheme a case is eligible for; ``cents`` None when no rule covers it."""
 
     case_id: str
@@ -57,43 +56,48 @@ def eligibility(case: CaseHistory, on: date, rules: RuleBook, rate_of: RateOf) -
     """Everything ``case`` is eligible for up to the month of ``on``."""
     last_month = month_of(on)
     out: list[Eligible] = []
+    offices: dict[str, str] = {}
 
-    def add(scheme: str, month: str, figure: Figure | str) -> None:
-        if month > last_month:
-            return
-        office = case.office_on(min(month_days(month)[1], on))
-        if isinstance(figure, Figure):
+    def office_of(month: str) -> str:
+        """The office competent on the month's last day (or on ``on``, if earlier)."""
+        office = offices.get(month)
+        if office is None:
+            office = offices[month] = case.office_on(min(month_days(month)[1], on))
+        return office
+
+    def add(scheme: str, month: str, cents: int | None, rule_version: str) -> None:
+        if month <= last_month:
             out.append(
                 Eligible(
-                    case.case_id,
-                    case.person,
-                    office,
-                    scheme,
-                    month,
-                    figure.cents,
-                    figure.rule_version,
+                    case.case_id, case.person, office_of(month), scheme, month, cents, rule_version
                 )
             )
+
+    def add_figure(scheme: str, month: str, figure: Figure | str) -> None:
+        if isinstance(figure, Figure):
+            add(scheme, month, figure.cents, figure.rule_version)
         else:
-            out.append(Eligible(case.case_id, case.person, office, scheme, month, None, figure))
+            add(scheme, month, None, figure)
 
     for month, cents in _paid_by_month(case).items():
-        office = case.office_on(min(month_days(month)[1], on))
-        rate = rate_of(office, int(month[:4]))
+        rate = rate_of(office_of(month), int(month[:4]))
         add(
             "rmi_base",
             month,
-            Figure(
-                cents=percent_of(cents, Decimal(rate.percent)),
-                rule_version=f"{rate.rule_version}@{rate.percent}%",
-                uncertain=False,
-            ),
+            _refund(cents, rate.percent),
+            f"{rate.rule_version}@{rate.percent}%",
         )
     for month, figure in _gpmi_months(case, on, rules):
-        add("gpmi", month, figure)
+        add_figure("gpmi", month, figure)
     for scheme, month, figure in _placement_months(case, on, rules):
-        add(scheme, month, figure)
+        add_figure(scheme, month, figure)
     return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _refund(cents: int, percent: int) -> int:
+    """The federal refund of ``cents`` paid at ``percent``, to the cent (half up)."""
+    return percent_of(cents, Decimal(percent))
 
 
 def _paid_by_month(case: CaseHistory) -> dict[str, int]:

@@ -11,6 +11,7 @@ Everything here is a pure fold over rows: no I/O besides ``iter_cases``.
 from __future__ import annotations
 
 import calendar
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -36,14 +37,14 @@ def month_days(period: str) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
-def months_between(first: date, last: date) -> list[str]:
+def months_between(first: date, last: date) -> tuple[str, ...]:
     """Every month ``YYYY-MM`` from the month of ``first`` to that of ``last``."""
-    out, index = [], first.year * 12 + first.month - 1
-    end = last.year * 12 + last.month - 1
-    while index <= end:
-        out.append(f"{index // 12:04d}-{index % 12 + 1:02d}")
-        index += 1
-    return out
+    return _months(first.year * 12 + first.month - 1, last.year * 12 + last.month - 1)
+
+
+@lru_cache(maxsize=1 << 14)
+def _months(index: int, end: int) -> tuple[str, ...]:
+    return tuple(f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index, end + 1))
 
 
 def add_months(day: date, months: int) -> date:
@@ -526,8 +527,19 @@ _FOLDS = {
 }
 
 
-def iter_cases(db: Database, on: date) -> Iterator[CaseHistory]:
-    """Every case's history as true on business date ``on``, one case at a time."""
+Share = tuple[int, int]
+"""Part ``k`` of ``n`` of the people: the cases of the people whose reference hashes to ``k``
+modulo ``n`` (see ``share_of``). A person's cases are all in one part."""
+
+
+def share_of(person: str, parts: int) -> int:
+    """The part of ``parts`` a person's cases go to; the same in every process."""
+    return zlib.crc32(person.encode()) % parts
+
+
+def iter_cases(db: Database, on: date, share: Share | None = None) -> Iterator[CaseHistory]:
+    """Every case's history as true on business date ``on``, one case at a time, in the order
+    of the case ids; with ``share``, only the cases of that part of the people."""
     from projections.reports.facts import CASE_INDEX
 
     db.execute(CASE_INDEX)
@@ -538,10 +550,16 @@ def iter_cases(db: Database, on: date) -> Iterator[CaseHistory]:
     )
     loads, day = orjson.loads, _iso_day
     for case_id, group in groupby(rows, key=itemgetter(0)):
+        facts = list(group)
+        if share is not None:
+            # The person as ``fold`` finds it: the first reference, else the case.
+            person = next((str(r[5]) for r in facts if r[5]), f"case:{case_id}")
+            if share_of(person, share[1]) != share[0]:
+                continue
         yield fold(
             str(case_id),
             [
-                Fact(int(seq), str(name), day(on), str(office), person, rule, loads(data))
-                for _, seq, name, on, office, person, rule, data in group
+                Fact(int(seq), str(name), day(on), str(office), ref, rule, loads(data))
+                for _, seq, name, on, office, ref, rule, data in facts
             ],
         )

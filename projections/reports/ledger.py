@@ -25,10 +25,9 @@ COLUMNS = (
     "corrected_cents",
     "claim_rule",
 )
-SUMMED = ("eligible_cents", "claimed_cents", "approved_cents", "rejected_cents", "corrected_cents")
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     eligible: int | None = None
     eligible_rules: set[str] = field(default_factory=set)
@@ -57,21 +56,28 @@ def ledger_lines(db: Database, params: Params) -> dict[tuple[str, str, str, str]
         return rates[(office, year)]
 
     lines: dict[tuple[str, str, str, str], Line] = {}
+    get = lines.get
     for case in cases:
-        for e in eligibility(case, params.on, params.rules, rate_of):
-            if not params.counts(e.office):
+        for _, person, office, scheme, month, cents, rule_version in eligibility(
+            case, params.on, params.rules, rate_of
+        ):
+            if not params.counts(office):
                 continue
-            line = lines.setdefault((e.office, e.scheme, e.person, e.month), Line())
-            if e.cents is not None:
-                line.eligible = (line.eligible or 0) + e.cents
-            line.eligible_rules.add(e.rule_version)
+            key = (office, scheme, person, month)
+            if (line := get(key)) is None:
+                line = lines[key] = Line()
+            if cents is not None:
+                line.eligible = (line.eligible or 0) + cents
+            line.eligible_rules.add(rule_version)
         for claim in case.claims.values():
             if claim.superseded_by is not None:
                 continue
             office = case.office_on(min(month_days(claim.period)[1], params.on))
             if not params.counts(office):
                 continue
-            line = lines.setdefault((office, claim.scheme, case.person, claim.period), Line())
+            key = (office, claim.scheme, case.person, claim.period)
+            if (line := get(key)) is None:
+                line = lines[key] = Line()
             line.claimed += claim.amount_cents
             if claim.status == "approved" and claim.approved_cents is not None:
                 line.approved += claim.approved_cents
@@ -80,6 +86,13 @@ def ledger_lines(db: Database, params: Params) -> dict[tuple[str, str, str, str]
             line.corrected += claim.amount_cents - _original(case, claim).amount_cents
             line.claim_rules.add(claim.rule_version or "-")
     return lines
+
+
+def _joined(rules: set[str]) -> str | None:
+    """The rule versions in order, comma separated; None for none."""
+    if len(rules) == 1:
+        return next(iter(rules)) or None
+    return ", ".join(sorted(rules)) or None
 
 
 def ledger_report(db: Database, params: Params) -> ReportTable:
@@ -97,26 +110,30 @@ def ledger_report(db: Database, params: Params) -> ReportTable:
     exact sums in cents; LAP and ESF have no per-person eligibility.
     """
     lines = ledger_lines(db, params)
-    rows: list[tuple[Value, ...]] = []
-    for (office, scheme, person, month), line in sorted(lines.items()):
-        rows.append(
-            (
-                office,
-                scheme,
-                person,
-                month,
-                line.eligible,
-                ", ".join(sorted(line.eligible_rules)) or None,
-                line.claimed,
-                line.approved,
-                line.rejected,
-                line.corrected,
-                ", ".join(sorted(line.claim_rules)) or None,
-            )
+    rows: list[tuple[Value, ...]] = [
+        (
+            office,
+            scheme,
+            person,
+            month,
+            line.eligible,
+            _joined(line.eligible_rules),
+            line.claimed,
+            line.approved,
+            line.rejected,
+            line.corrected,
+            _joined(line.claim_rules),
         )
-    totals = tuple(
-        sum(int(r[COLUMNS.index(c)] or 0) for r in rows) if c in SUMMED else None for c in COLUMNS
-    )
+        for (office, scheme, person, month), line in sorted(lines.items())
+    ]
+    sums = {
+        "eligible_cents": sum(line.eligible or 0 for line in lines.values()),
+        "claimed_cents": sum(line.claimed for line in lines.values()),
+        "approved_cents": sum(line.approved for line in lines.values()),
+        "rejected_cents": sum(line.rejected for line in lines.values()),
+        "corrected_cents": sum(line.corrected for line in lines.values()),
+    }
+    totals = tuple(sums.get(c) for c in COLUMNS)
     versions = {v for line in lines.values() for v in line.eligible_rules}
     return ReportTable(
         name="subsidy-ledger",
