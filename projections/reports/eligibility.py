@@ -52,10 +52,23 @@ class Eligible(NamedTuple):
     rule_version: str
 
 
+EligibleMonth = tuple[str, str, str, int | None, str]
+"""An ``Eligible`` without the case and person: office, scheme, month, cents, rule version."""
+
+
 def eligibility(case: CaseHistory, on: date, rules: RuleBook, rate_of: RateOf) -> list[Eligible]:
     """Everything ``case`` is eligible for up to the month of ``on``."""
+    return [
+        Eligible(case.case_id, case.person, *m) for m in eligible_months(case, on, rules, rate_of)
+    ]
+
+
+def eligible_months(
+    case: CaseHistory, on: date, rules: RuleBook, rate_of: RateOf
+) -> list[EligibleMonth]:
+    """``eligibility`` as plain tuples, for the ledger (which makes a million of them)."""
     last_month = month_of(on)
-    out: list[Eligible] = []
+    out: list[EligibleMonth] = []
     offices: dict[str, str] = {}
 
     def office_of(month: str) -> str:
@@ -65,33 +78,34 @@ def eligibility(case: CaseHistory, on: date, rules: RuleBook, rate_of: RateOf) -
             office = offices[month] = case.office_on(min(month_days(month)[1], on))
         return office
 
-    def add(scheme: str, month: str, cents: int | None, rule_version: str) -> None:
-        if month <= last_month:
-            out.append(
-                Eligible(
-                    case.case_id, case.person, office_of(month), scheme, month, cents, rule_version
-                )
-            )
-
-    def add_figure(scheme: str, month: str, figure: Figure | str) -> None:
-        if isinstance(figure, Figure):
-            add(scheme, month, figure.cents, figure.rule_version)
-        else:
-            add(scheme, month, None, figure)
-
     for month, cents in _paid_by_month(case).items():
         rate = rate_of(office_of(month), int(month[:4]))
-        add(
-            "rmi_base",
-            month,
-            _refund(cents, rate.percent),
-            f"{rate.rule_version}@{rate.percent}%",
-        )
-    for month, figure in _gpmi_months(case, on, rules):
-        add_figure("gpmi", month, figure)
-    for scheme, month, figure in _placement_months(case, on, rules):
-        add_figure(scheme, month, figure)
+        if month <= last_month:
+            out.append(
+                (
+                    office_of(month),
+                    "rmi_base",
+                    month,
+                    _refund(cents, rate.percent),
+                    f"{rate.rule_version}@{rate.percent}%",
+                )
+            )
+    for scheme, month, figure in _figure_months(case, on, rules):
+        if month > last_month:
+            continue
+        if isinstance(figure, Figure):
+            out.append((office_of(month), scheme, month, figure.cents, figure.rule_version))
+        else:
+            out.append((office_of(month), scheme, month, None, figure))
     return out
+
+
+def _figure_months(
+    case: CaseHistory, on: date, rules: RuleBook
+) -> Iterator[tuple[str, str, Figure | str]]:
+    for month, figure in _gpmi_months(case, on, rules):
+        yield "gpmi", month, figure
+    yield from _placement_months(case, on, rules)
 
 
 @lru_cache(maxsize=1 << 14)
@@ -153,8 +167,7 @@ def _gpmi_months(
         if gpmi.ended_on is not None and gpmi.ended_on < last:
             last = gpmi.ended_on
         for month in months_between(gpmi.signed_on, min(last, on)):
-            active = _first_active_day(grants, month, on)
-            if active is None or month in seen:
+            if month in seen or (active := _first_active_day(grants, month, on)) is None:
                 continue
             seen.add(month)
             day, grant = active
