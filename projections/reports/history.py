@@ -537,29 +537,41 @@ def share_of(person: str, parts: int) -> int:
     return zlib.crc32(person.encode()) % parts
 
 
+_ALL_FACTS = (
+    "SELECT case_id, seq, name, occurred_on, office_id, person_ref, rule_version, data"
+    " FROM rf_events WHERE voided_by IS NULL AND occurred_on <= ? ORDER BY case_id, seq"
+)
+# Only the cases whose person is in one part; the person of a case as ``fold`` finds it: its
+# first reference (in stream order, of the facts that count), else the case itself.
+_SHARE_FACTS = """
+SELECT case_id, seq, name, occurred_on, office_id, person_ref, rule_version, data
+FROM rf_events WHERE voided_by IS NULL AND occurred_on <= ? AND case_id IN (
+  SELECT case_id FROM (SELECT DISTINCT case_id FROM rf_events) AS c
+  WHERE report_share(coalesce(
+    (SELECT person_ref FROM rf_events AS p
+      WHERE p.case_id = c.case_id AND p.voided_by IS NULL AND p.occurred_on <= ?
+        AND p.person_ref <> '' ORDER BY p.seq LIMIT 1),
+    'case:' || c.case_id), ?) = ?)
+ORDER BY case_id, seq"""
+
+
 def iter_cases(db: Database, on: date, share: Share | None = None) -> Iterator[CaseHistory]:
     """Every case's history as true on business date ``on``, one case at a time, in the order
     of the case ids; with ``share``, only the cases of that part of the people."""
     from projections.reports.facts import CASE_INDEX
 
     db.execute(CASE_INDEX)
-    rows = db.execute(
-        "SELECT case_id, seq, name, occurred_on, office_id, person_ref, rule_version, data"
-        " FROM rf_events WHERE voided_by IS NULL AND occurred_on <= ? ORDER BY case_id, seq",
-        (on.isoformat(),),
-    )
+    if share is None:
+        rows = db.execute(_ALL_FACTS, (on.isoformat(),))
+    else:
+        db.conn.create_function("report_share", 2, share_of, deterministic=True)
+        rows = db.execute(_SHARE_FACTS, (on.isoformat(), on.isoformat(), share[1], share[0]))
     loads, day = orjson.loads, _iso_day
     for case_id, group in groupby(rows, key=itemgetter(0)):
-        facts = list(group)
-        if share is not None:
-            # The person as ``fold`` finds it: the first reference, else the case.
-            person = next((str(r[5]) for r in facts if r[5]), f"case:{case_id}")
-            if share_of(person, share[1]) != share[0]:
-                continue
         yield fold(
             str(case_id),
             [
-                Fact(int(seq), str(name), day(on), str(office), ref, rule, loads(data))
-                for _, seq, name, on, office, ref, rule, data in facts
+                Fact(int(seq), str(name), day(occurred), str(office), ref, rule, loads(data))
+                for _, seq, name, occurred, office, ref, rule, data in group
             ],
         )
