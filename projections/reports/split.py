@@ -25,6 +25,7 @@ from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
 from typing import Any, TypeVar
 
+from projections.reports.facts import CASE_INDEX
 from projections.reports.history import CaseHistory, Share, iter_cases
 from projections.reports.model import Params
 from projections.reports.replay import memory_database
@@ -63,6 +64,9 @@ def in_two(
     worker, here = _start()
     memory: SharedMemory | None = None
     try:
+        # The index both processes read the cases by goes in the copy: the worker starts
+        # meanwhile, and need not build it again.
+        db.execute(CASE_INDEX)
         image = db.conn.serialize()
         memory = SharedMemory(create=True, size=max(1, len(image)))
         assert memory.buf is not None
