@@ -1,20 +1,17 @@
-"""Reports computed in two processes are the reports computed in one."""
+"""The subsidy ledger computed in two processes is the ledger computed in one."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import date
 from uuid import UUID
 
 import pytest
 
-from projections.reports.caseload import caseload_report
 from projections.reports.facts import report_facts
 from projections.reports.history import iter_cases
 from projections.reports.ledger import ledger_parts, ledger_report
-from projections.reports.model import Params, ReportTable
-from projections.reports.monthly import monthly_report
-from projections.reports.participation import activation_report
+from projections.reports.model import Params
 from projections.reports.replay import memory_database, replay_into
 from projections.rules import default_rules
 from services.db import Database
@@ -72,18 +69,6 @@ def test_the_ledger_in_two_processes_is_the_ledger_in_one(facts: Database, asked
     assert len(parts) == 2
     assert all(part.rows for part in parts), "each process had people with ledger lines"
     assert ledger_report(facts, asked, split=True) == ledger_report(facts, asked, split=False)
-
-
-@pytest.mark.parametrize(
-    "report", [caseload_report, monthly_report, activation_report], ids=lambda r: r.__name__
-)
-def test_people_counted_in_two_processes_are_counted_as_in_one(
-    facts: Database, report: Callable[..., ReportTable]
-) -> None:
-    asked = params(date(2025, 4, 30))
-    one = report(facts, asked, split=False)
-    assert one.rows, "the stories give every report something to count"
-    assert report(facts, asked, split=True) == one
 
 
 def test_a_persons_cases_are_all_in_one_part(facts: Database) -> None:

@@ -4,13 +4,11 @@ right type, category, trajectory, placement and GPMI deadlines."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 
 from projections.caseload.deadlines import Evaluation, GpmiFacts, deadlines
 from projections.reports.common import definition_of
 from projections.reports.history import CaseHistory, Grant, iter_cases
 from projections.reports.model import Params, ReportTable
-from projections.reports.split import counted_in_two, worth_splitting
 from services.db import Database
 
 
@@ -31,13 +29,22 @@ def _gpmi_facts(case: CaseHistory, grant: Grant, on_suspended: bool) -> GpmiFact
     )
 
 
-def caseload_people(
-    cases: Iterable[CaseHistory], params: Params
-) -> dict[tuple[str, str, str], int]:
-    """The number of people of ``cases`` by office, dimension and value (see the report)."""
+def caseload_report(db: Database, params: Params) -> ReportTable:
+    """Counts distinct people (person reference, else the case) whose right (leefloon or
+    equivalent leefloon) is in force on the report date D: granted from a day on or before D
+    and not ended or expired before D; a suspended right counts (and shows under
+    suspended). Each person counts for the office competent on D. Breakdowns, each counting
+    the same people: right_type and category (after revisions in force on D); counselor
+    (role:user of every assignment running on D); trajectory (kind of each trajectory running
+    on D, or none); placement (type of each placement running on D, or none); gpmi (signing
+    term: to_sign, sign_overdue, signed, ended, exempt, not_applicable: signed within 3 months
+    of the first grant requiring one); evaluation (of a running GPMI: met, due, overdue: 3
+    evaluations a GPMI year, 2 in person). A person can be in several counsellor, trajectory
+    or placement rows.
+    """
     on = params.on
     people: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for case in cases:
+    for case in iter_cases(db, on):
         grant = case.right_in_force(on)
         office = case.office_on(on)
         if grant is None or not params.counts(office):
@@ -63,28 +70,6 @@ def caseload_people(
             keys.append(("evaluation", status.evaluation_status.value))
         for dimension, value in keys:
             people[(office, dimension, value)].add(case.person)
-    return {key: len(persons) for key, persons in people.items()}
-
-
-def caseload_report(db: Database, params: Params, *, split: bool | None = None) -> ReportTable:
-    """Counts distinct people (person reference, else the case) whose right (leefloon or
-    equivalent leefloon) is in force on the report date D: granted from a day on or before D
-    and not ended or expired before D; a suspended right counts (and shows under
-    suspended). Each person counts for the office competent on D. Breakdowns, each counting
-    the same people: right_type and category (after revisions in force on D); counselor
-    (role:user of every assignment running on D); trajectory (kind of each trajectory running
-    on D, or none); placement (type of each placement running on D, or none); gpmi (signing
-    term: to_sign, sign_overdue, signed, ended, exempt, not_applicable: signed within 3 months
-    of the first grant requiring one); evaluation (of a running GPMI: met, due, overdue: 3
-    evaluations a GPMI year, 2 in person). A person can be in several counsellor, trajectory
-    or placement rows.
-    """
-    if split is None:
-        split = worth_splitting(db)
-    if split:
-        people = counted_in_two(db, params, caseload_people)
-    else:
-        people = caseload_people(iter_cases(db, params.on), params)
     order = (
         "total",
         "right_type",
@@ -97,14 +82,14 @@ def caseload_report(db: Database, params: Params, *, split: bool | None = None) 
         "evaluation",
     )
     rows = sorted(
-        ((office, dim, value, number) for (office, dim, value), number in people.items()),
+        ((office, dim, value, len(persons)) for (office, dim, value), persons in people.items()),
         key=lambda r: (r[0], order.index(r[1]), r[2]),
     )
     return ReportTable(
         name="caseload",
         title="Caseload on a date",
         definition=definition_of(caseload_report),
-        on=params.on,
+        on=on,
         known_on=params.known_on,
         offices=None if params.offices is None else tuple(sorted(params.offices)),
         year=params.year,

@@ -4,6 +4,7 @@ office, scheme, person and month, totalled exactly in cents."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 
 from projections.reports.common import definition_of
@@ -12,9 +13,9 @@ from projections.reports.history import CaseHistory, Claim, iter_cases, month_da
 from projections.reports.model import Params, ReportTable, Value
 from projections.reports.monthly import (
     RefundRate,
-    both_counts,
+    active_people,
     count_months,
-    month_people,
+    month_counts,
     refund_rate,
 )
 from projections.reports.split import in_two, worth_splitting
@@ -54,6 +55,7 @@ def _original(case: CaseHistory, claim: Claim) -> Claim:
 
 
 Key = tuple[str, str, str, str]
+MonthPeople = tuple[dict[tuple[str, str], int], date | None]
 
 
 def ledger_lines(
@@ -140,6 +142,21 @@ def ledger_part(lines: dict[Key, Line]) -> Part:
     return Part(rows, sums, frozenset(v for line in every for v in line.eligible_rules))
 
 
+def _month_people(cases: list[CaseHistory], params: Params) -> MonthPeople:
+    people, earliest = active_people(cases, params.on)
+    return {key: len(persons) for key, persons in people.items()}, earliest
+
+
+def _both_counts(mine: MonthPeople, theirs: MonthPeople, on: date) -> dict[str, dict[str, int]]:
+    """The monthly counts of all people from those of two parts: as the parts hold different
+    people, the numbers add up."""
+    people = dict(mine[0])
+    for key, number in theirs[0].items():
+        people[key] = people.get(key, 0) + number
+    earliest = min((d for d in (mine[1], theirs[1]) if d is not None), default=None)
+    return month_counts(people, earliest, on)
+
+
 def _part_of(cases: list[CaseHistory], params: Params, counts: dict[str, dict[str, int]]) -> Part:
     return ledger_part(ledger_lines(cases, params, counts))
 
@@ -152,8 +169,15 @@ def ledger_parts(db: Database, params: Params, *, split: bool | None = None) -> 
     if not split:
         cases = list(iter_cases(db, params.on))
         return [_part_of(cases, params, count_months(cases, params.on))]
-    _, mine, theirs = in_two(db, params, month_people, partial(both_counts, on=params.on), _part_of)
-    return [mine, theirs]
+    return list(
+        in_two(
+            db,
+            params,
+            _month_people,
+            partial(_both_counts, on=params.on),
+            _part_of,
+        )
+    )
 
 
 def _in_order(lines: dict[Key, Line]) -> list[tuple[Key, Line]]:

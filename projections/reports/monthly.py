@@ -8,43 +8,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import partial
 
 from projections.reports.common import definition_of
 from projections.reports.history import CaseHistory, iter_cases, month_days, months_between
 from projections.reports.model import Params, ReportTable
-from projections.reports.split import add_counts, in_two, nothing, worth_splitting
 from projections.rules import RuleBook, RuleVersion
 from services.db import Database
 
-MonthPeople = tuple[dict[tuple[str, str], int], date | None]
-"""The number of people with an active right by office and month, and the first day of any
-right: ``active_people`` of some of the people."""
 
-
-def monthly_counts(
-    db: Database, params: Params, *, split: bool | None = None
-) -> dict[str, dict[str, int]]:
-    """People with an active right on each month's last day, by office and month; in two
-    processes (see ``split``) if ``split``, or if None and the store is large."""
-    if split is None:
-        split = worth_splitting(db)
-    if not split:
-        return count_months(iter_cases(db, params.on), params.on)
-    counts, _, _ = in_two(db, params, month_people, partial(both_counts, on=params.on), nothing)
-    return counts
-
-
-def month_people(cases: list[CaseHistory], params: Params) -> MonthPeople:
-    people, earliest = active_people(cases, params.on)
-    return {key: len(persons) for key, persons in people.items()}, earliest
-
-
-def both_counts(mine: MonthPeople, theirs: MonthPeople, on: date) -> dict[str, dict[str, int]]:
-    """The monthly counts of all people from those of two parts: as the parts hold different
-    people, the numbers add up."""
-    earliest = min((d for d in (mine[1], theirs[1]) if d is not None), default=None)
-    return month_counts(add_counts(mine[0], theirs[0]), earliest, on)
+def monthly_counts(db: Database, params: Params) -> dict[str, dict[str, int]]:
+    """People with an active right on each month's last day, by office and month."""
+    return count_months(iter_cases(db, params.on), params.on)
 
 
 def count_months(cases: Iterable[CaseHistory], on: date) -> dict[str, dict[str, int]]:
@@ -146,7 +120,7 @@ def refund_rates(db: Database, params: Params) -> dict[str, RefundRate]:
     }
 
 
-def monthly_report(db: Database, params: Params, *, split: bool | None = None) -> ReportTable:
+def monthly_report(db: Database, params: Params) -> ReportTable:
     """Counts distinct people (person reference, else the case) whose right (leefloon or
     equivalent leefloon) is in force and not suspended on the last day of each month of the
     year, for the office competent on that day. Months whose last day lies after the report
@@ -158,7 +132,7 @@ def monthly_report(db: Database, params: Params, *, split: bool | None = None) -
     3 %. A year whose year-before-last is not complete in the history gets the base rate
     (reading of the rule [I]).
     """
-    counts = monthly_counts(db, params, split=split)
+    counts = monthly_counts(db, params)
     rows = []
     versions = set()
     for office in sorted(o for o in counts if params.counts(o)):

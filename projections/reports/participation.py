@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import date, timedelta
 
 from projections.reports.common import definition_of, percent, table
 from projections.reports.history import CaseHistory, iter_cases
 from projections.reports.model import Params, ReportTable, Value
-from projections.reports.split import counted_in_two, worth_splitting
 from projections.rules import NoRuleError
 from services.db import Database
 
@@ -30,12 +28,20 @@ def _working(case: CaseHistory, first: date, last: date) -> bool:
     return placed or any(first <= d <= last and ok for d, ok in case.employment_checks)
 
 
-def activated_people(cases: Iterable[CaseHistory], params: Params) -> dict[tuple[str, str], int]:
-    """The number of people with a right, activated and working of ``cases``, by office."""
+def activation_report(db: Database, params: Params) -> ReportTable:
+    """Denominator (people_with_right): distinct people (person reference, else the case) with a
+    right in force on at least one day of the reporting year up to the report date.
+    Numerator (activated): of those, people with at least one activation step running on a day
+    of that period: a placement of any type, a training, a language course or a group project.
+    Sub-ratio (working): of the activated, people with a paid-work placement (TWE/art. 60,
+    art. 61, regular, maatwerk) running in the period, or an employment check that found them
+    employed in the period. Each person counts for the office competent on the last day of
+    the period.
+    """
     first = date(params.year, 1, 1)
     last = min(date(params.year, 12, 31), params.on)
     groups: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for case in cases:
+    for case in iter_cases(db, params.on):
         if last < first or not case.right_during(first, last):
             continue
         office = case.office_on(last)
@@ -46,34 +52,9 @@ def activated_people(cases: Iterable[CaseHistory], params: Params) -> dict[tuple
             groups[office]["activated"].add(case.person)
             if _working(case, first, last):
                 groups[office]["working"].add(case.person)
-    return {
-        (office, kind): len(persons)
-        for office, kinds in groups.items()
-        for kind, persons in kinds.items()
-    }
-
-
-def activation_report(db: Database, params: Params, *, split: bool | None = None) -> ReportTable:
-    """Denominator (people_with_right): distinct people (person reference, else the case) with a
-    right in force on at least one day of the reporting year up to the report date.
-    Numerator (activated): of those, people with at least one activation step running on a day
-    of that period: a placement of any type, a training, a language course or a group project.
-    Sub-ratio (working): of the activated, people with a paid-work placement (TWE/art. 60,
-    art. 61, regular, maatwerk) running in the period, or an employment check that found them
-    employed in the period. Each person counts for the office competent on the last day of
-    the period.
-    """
-    if split is None:
-        split = worth_splitting(db)
-    if split:
-        people = counted_in_two(db, params, activated_people)
-    else:
-        people = activated_people(iter_cases(db, params.on), params)
     rows: list[tuple[Value, ...]] = []
-    for office in sorted({office for office, _ in people}):
-        right, active, working = (
-            people.get((office, k), 0) for k in ("right", "activated", "working")
-        )
+    for office in sorted(groups):
+        right, active, working = (len(groups[office][k]) for k in ("right", "activated", "working"))
         rows.append(
             (office, right, active, percent(active, right), working, percent(working, active))
         )

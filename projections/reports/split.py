@@ -34,7 +34,6 @@ from services.db import Database
 A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
-K = TypeVar("K")
 
 SPLIT_FROM_FACTS = 200_000
 """Below this many facts one process is quicker than starting a second (about a second)."""
@@ -58,9 +57,8 @@ def in_two(
     first: Callable[[list[CaseHistory], Params], A],
     merge: Callable[[A, A], B],
     second: Callable[[list[CaseHistory], Params, B], C],
-) -> tuple[B, C, C]:
-    """The merged result of ``first`` and ``second``'s results for part 0 (this process) and
-    part 1 (a worker), in that order."""
+) -> tuple[C, C]:
+    """``second``'s results for part 0 (this process) and part 1 (a worker), in that order."""
     worker, here = _start()
     memory: SharedMemory | None = None
     try:
@@ -82,7 +80,7 @@ def in_two(
         merged = merge(mine, theirs)
         here.send(merged)
         result = second(cases, params, merged)
-        return merged, result, _answer(here)
+        return result, _answer(here)
     finally:
         here.close()
         try:
@@ -93,26 +91,6 @@ def in_two(
         if memory is not None:
             memory.close()
             memory.unlink()
-
-
-def counted_in_two(
-    db: Database, params: Params, count: Callable[[list[CaseHistory], Params], dict[K, int]]
-) -> dict[K, int]:
-    """``count`` of all cases as the sum of its counts of the two parts: for numbers of distinct
-    people, which add up as the parts hold different people."""
-    merged, _, _ = in_two(db, params, count, add_counts, nothing)
-    return merged
-
-
-def add_counts(mine: dict[K, int], theirs: dict[K, int]) -> dict[K, int]:
-    both = dict(mine)
-    for key, number in theirs.items():
-        both[key] = both.get(key, 0) + number
-    return both
-
-
-def nothing(_cases: list[CaseHistory], _params: Params, _merged: object) -> None:
-    """A second step with nothing to do."""
 
 
 def _start() -> tuple[subprocess.Popen[bytes], Connection]:
