@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import date
 from uuid import UUID
@@ -9,10 +10,11 @@ from uuid import UUID
 import pytest
 
 from projections.reports.facts import report_facts
-from projections.reports.history import iter_cases
+from projections.reports.history import CaseHistory, iter_cases
 from projections.reports.ledger import ledger_parts, ledger_report
 from projections.reports.model import Params
 from projections.reports.replay import memory_database, replay_into
+from projections.reports.split import WorkerError, in_two
 from projections.rules import default_rules
 from services.db import Database
 from services.embedded import NatsServer
@@ -80,3 +82,21 @@ def test_a_persons_cases_are_all_in_one_part(facts: Database) -> None:
     assert sorted(c.case_id for k in (0, 1) for c in iter_cases(facts, on, share=(k, 2))) == sorted(
         c.case_id for c in every
     )
+
+
+def _fails_in_the_worker(cases: list[CaseHistory], _params: Params) -> int:
+    if os.environ["PARENT_PID"] != str(os.getpid()):
+        raise ValueError("part 1 cannot be counted")
+    return len(cases)
+
+
+def _merged(_cases: list[CaseHistory], _params: Params, merged: int) -> int:
+    return merged
+
+
+def test_an_error_in_the_worker_is_raised_in_the_parent_with_its_traceback(
+    facts: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARENT_PID", str(os.getpid()))
+    with pytest.raises(WorkerError, match="part 1 cannot be counted"):
+        in_two(facts, params(date(2025, 4, 30)), _fails_in_the_worker, max, _merged)

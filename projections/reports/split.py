@@ -12,6 +12,7 @@ figures that need every case, such as the monthly counts behind the refund rates
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import socket
@@ -130,10 +131,11 @@ def _work(conn: Connection) -> None:
         cases = _load(name, size, params, share)
         conn.send(first(cases, params))
         conn.send(second(cases, params, conn.recv()))
-    except EOFError:
-        pass  # the parent gave up (it raised); nothing to answer
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        pass  # the parent gave up (it raised and hung up); nobody to answer
     except BaseException:
-        conn.send(WorkerError(traceback.format_exc()))
+        with contextlib.suppress(OSError):
+            conn.send(WorkerError(traceback.format_exc()))
     finally:
         conn.close()
 
