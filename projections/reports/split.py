@@ -62,6 +62,7 @@ def in_two(
     """``second``'s results for part 0 (this process) and part 1 (a worker), in that order."""
     worker, here = _start()
     memory: SharedMemory | None = None
+    answered = False
     try:
         # The index both processes read the cases by goes in the copy: the worker starts
         # meanwhile, and need not build it again.
@@ -81,17 +82,29 @@ def in_two(
         merged = merge(mine, theirs)
         here.send(merged)
         result = second(cases, params, merged)
-        return result, _answer(here)
+        theirs_too: C = _answer(here)
+        answered = True
+        return result, theirs_too
     finally:
         here.close()
-        try:
-            worker.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        _stop(worker, at_once=not answered)
         if memory is not None:
             memory.close()
             memory.unlink()
+
+
+def _stop(worker: subprocess.Popen[bytes], *, at_once: bool) -> None:
+    """Wait for a worker that answered to exit; one that did not is killed (this process
+    raised, and the worker would otherwise finish its part for nobody)."""
+    if not at_once:
+        try:
+            worker.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        else:
+            return
+    worker.kill()
+    worker.wait()
 
 
 def _start() -> tuple[subprocess.Popen[bytes], Connection]:
