@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from nats.aio.client import Client as NATS
@@ -52,11 +54,25 @@ def report_names() -> list[str]:
     return list(REPORTS)
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a report makes millions of small objects and no
+    cycles, and the collector's passes over them cost a third of the computation."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build(db: Database, name: str, params: Params) -> ReportTable:
     """Compute report ``name`` from a store that ``replay_into`` filled."""
     if name not in REPORTS:
         raise LookupError(f"unknown report {name!r}; known: {', '.join(REPORTS)}")
-    return REPORTS[name].build(db, params)
+    with _no_cycle_collection():
+        return REPORTS[name].build(db, params)
 
 
 async def generate(

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from projections.reports.history import (
     CaseHistory,
@@ -40,8 +40,7 @@ from projections.rules import Figure, NoRuleError, RuleBook, percent_of
 RateOf = Callable[[str, int], RefundRate]
 
 
-@dataclass(frozen=True, slots=True)
-class Eligible:
+class Eligible(NamedTuple):
     """One month of one scheme a case is eligible for; ``cents`` None when no rule covers it."""
 
     case_id: str
@@ -53,47 +52,66 @@ class Eligible:
     rule_version: str
 
 
+EligibleMonth = tuple[str, str, str, int | None, str]
+"""An ``Eligible`` without the case and person: office, scheme, month, cents, rule version."""
+
+
 def eligibility(case: CaseHistory, on: date, rules: RuleBook, rate_of: RateOf) -> list[Eligible]:
     """Everything ``case`` is eligible for up to the month of ``on``."""
-    last_month = month_of(on)
-    out: list[Eligible] = []
+    return [
+        Eligible(case.case_id, case.person, *m) for m in eligible_months(case, on, rules, rate_of)
+    ]
 
-    def add(scheme: str, month: str, figure: Figure | str) -> None:
-        if month > last_month:
-            return
-        office = case.office_on(min(month_days(month)[1], on))
-        if isinstance(figure, Figure):
-            out.append(
-                Eligible(
-                    case.case_id,
-                    case.person,
-                    office,
-                    scheme,
-                    month,
-                    figure.cents,
-                    figure.rule_version,
-                )
-            )
-        else:
-            out.append(Eligible(case.case_id, case.person, office, scheme, month, None, figure))
+
+def eligible_months(
+    case: CaseHistory, on: date, rules: RuleBook, rate_of: RateOf
+) -> list[EligibleMonth]:
+    """``eligibility`` as plain tuples, for the ledger (which makes a million of them)."""
+    last_month = month_of(on)
+    out: list[EligibleMonth] = []
+    offices: dict[str, str] = {}
+
+    def office_of(month: str) -> str:
+        """The office competent on the month's last day (or on ``on``, if earlier)."""
+        office = offices.get(month)
+        if office is None:
+            office = offices[month] = case.office_on(min(month_days(month)[1], on))
+        return office
 
     for month, cents in _paid_by_month(case).items():
-        office = case.office_on(min(month_days(month)[1], on))
-        rate = rate_of(office, int(month[:4]))
-        add(
-            "rmi_base",
-            month,
-            Figure(
-                cents=percent_of(cents, Decimal(rate.percent)),
-                rule_version=f"{rate.rule_version}@{rate.percent}%",
-                uncertain=False,
-            ),
-        )
-    for month, figure in _gpmi_months(case, on, rules):
-        add("gpmi", month, figure)
-    for scheme, month, figure in _placement_months(case, on, rules):
-        add(scheme, month, figure)
+        rate = rate_of(office_of(month), int(month[:4]))
+        if month <= last_month:
+            out.append(
+                (
+                    office_of(month),
+                    "rmi_base",
+                    month,
+                    _refund(cents, rate.percent),
+                    f"{rate.rule_version}@{rate.percent}%",
+                )
+            )
+    for scheme, month, figure in _figure_months(case, on, rules):
+        if month > last_month:
+            continue
+        if isinstance(figure, Figure):
+            out.append((office_of(month), scheme, month, figure.cents, figure.rule_version))
+        else:
+            out.append((office_of(month), scheme, month, None, figure))
     return out
+
+
+def _figure_months(
+    case: CaseHistory, on: date, rules: RuleBook
+) -> Iterator[tuple[str, str, Figure | str]]:
+    for month, figure in _gpmi_months(case, on, rules):
+        yield "gpmi", month, figure
+    yield from _placement_months(case, on, rules)
+
+
+@lru_cache(maxsize=1 << 14)
+def _refund(cents: int, percent: int) -> int:
+    """The federal refund of ``cents`` paid at ``percent``, to the cent (half up)."""
+    return percent_of(cents, Decimal(percent))
 
 
 def _paid_by_month(case: CaseHistory) -> dict[str, int]:
@@ -149,8 +167,7 @@ def _gpmi_months(
         if gpmi.ended_on is not None and gpmi.ended_on < last:
             last = gpmi.ended_on
         for month in months_between(gpmi.signed_on, min(last, on)):
-            active = _first_active_day(grants, month, on)
-            if active is None or month in seen:
+            if month in seen or (active := _first_active_day(grants, month, on)) is None:
                 continue
             seen.add(month)
             day, grant = active

@@ -11,13 +11,15 @@ Everything here is a pure fold over rows: no I/O besides ``iter_cases``.
 from __future__ import annotations
 
 import calendar
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from itertools import groupby
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -35,14 +37,14 @@ def month_days(period: str) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
-def months_between(first: date, last: date) -> list[str]:
+def months_between(first: date, last: date) -> tuple[str, ...]:
     """Every month ``YYYY-MM`` from the month of ``first`` to that of ``last``."""
-    out, index = [], first.year * 12 + first.month - 1
-    end = last.year * 12 + last.month - 1
-    while index <= end:
-        out.append(f"{index // 12:04d}-{index % 12 + 1:02d}")
-        index += 1
-    return out
+    return _months(first.year * 12 + first.month - 1, last.year * 12 + last.month - 1)
+
+
+@lru_cache(maxsize=1 << 14)
+def _months(index: int, end: int) -> tuple[str, ...]:
+    return tuple(f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index, end + 1))
 
 
 def add_months(day: date, months: int) -> date:
@@ -51,8 +53,14 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+@lru_cache(maxsize=1 << 16)
+def _iso_day(text: str) -> date:
+    """A date from ``YYYY-MM-DD``; remembered, as the facts name the same days again and again."""
+    return date.fromisoformat(text)
+
+
 def _day(value: Any) -> date:
-    return date.fromisoformat(str(value))
+    return _iso_day(str(value))
 
 
 def _maybe_day(value: Any) -> date | None:
@@ -64,9 +72,8 @@ def _earliest(*days: date | None) -> date | None:
     return min(known) if known else None
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One counting event of a case."""
+class Fact(NamedTuple):
+    """One counting event of a case (a tuple: a million of them are made per report)."""
 
     seq: int
     name: str
@@ -520,29 +527,51 @@ _FOLDS = {
 }
 
 
-def iter_cases(db: Database, on: date) -> Iterator[CaseHistory]:
-    """Every case's history as true on business date ``on``, one case at a time."""
+Share = tuple[int, int]
+"""Part ``k`` of ``n`` of the people: the cases of the people whose reference hashes to ``k``
+modulo ``n`` (see ``share_of``). A person's cases are all in one part."""
+
+
+def share_of(person: str, parts: int) -> int:
+    """The part of ``parts`` a person's cases go to; the same in every process."""
+    return zlib.crc32(person.encode()) % parts
+
+
+_ALL_FACTS = (
+    "SELECT case_id, seq, name, occurred_on, office_id, person_ref, rule_version, data"
+    " FROM rf_events WHERE voided_by IS NULL AND occurred_on <= ? ORDER BY case_id, seq"
+)
+# Only the cases whose person is in one part; the person of a case as ``fold`` finds it: its
+# first reference (in stream order, of the facts that count), else the case itself.
+_SHARE_FACTS = """
+SELECT case_id, seq, name, occurred_on, office_id, person_ref, rule_version, data
+FROM rf_events WHERE voided_by IS NULL AND occurred_on <= ? AND case_id IN (
+  SELECT case_id FROM (SELECT DISTINCT case_id FROM rf_events) AS c
+  WHERE report_share(coalesce(
+    (SELECT person_ref FROM rf_events AS p
+      WHERE p.case_id = c.case_id AND p.voided_by IS NULL AND p.occurred_on <= ?
+        AND p.person_ref <> '' ORDER BY p.seq LIMIT 1),
+    'case:' || c.case_id), ?) = ?)
+ORDER BY case_id, seq"""
+
+
+def iter_cases(db: Database, on: date, share: Share | None = None) -> Iterator[CaseHistory]:
+    """Every case's history as true on business date ``on``, one case at a time, in the order
+    of the case ids; with ``share``, only the cases of that part of the people."""
     from projections.reports.facts import CASE_INDEX
 
     db.execute(CASE_INDEX)
-    rows = db.execute(
-        "SELECT case_id, seq, name, occurred_on, office_id, person_ref, rule_version, data"
-        " FROM rf_events WHERE voided_by IS NULL AND occurred_on <= ? ORDER BY case_id, seq",
-        (on.isoformat(),),
-    )
-    for case_id, group in groupby(rows, key=lambda r: r[0]):
+    if share is None:
+        rows = db.execute(_ALL_FACTS, (on.isoformat(),))
+    else:
+        db.conn.create_function("report_share", 2, share_of, deterministic=True)
+        rows = db.execute(_SHARE_FACTS, (on.isoformat(), on.isoformat(), share[1], share[0]))
+    loads, day = orjson.loads, _iso_day
+    for case_id, group in groupby(rows, key=itemgetter(0)):
         yield fold(
             str(case_id),
-            (
-                Fact(
-                    seq=int(r[1]),
-                    name=str(r[2]),
-                    occurred_on=date.fromisoformat(r[3]),
-                    office_id=str(r[4]),
-                    person_ref=r[5],
-                    rule_version=r[6],
-                    data=orjson.loads(r[7]),
-                )
-                for r in group
-            ),
+            [
+                Fact(int(seq), str(name), day(occurred), str(office), ref, rule, loads(data))
+                for _, seq, name, occurred, office, ref, rule, data in group
+            ],
         )

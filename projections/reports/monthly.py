@@ -23,6 +23,15 @@ def monthly_counts(db: Database, params: Params) -> dict[str, dict[str, int]]:
 
 def count_months(cases: Iterable[CaseHistory], on: date) -> dict[str, dict[str, int]]:
     """``monthly_counts`` over cases already folded as true on ``on``."""
+    people, earliest = active_people(cases, on)
+    return month_counts({key: len(persons) for key, persons in people.items()}, earliest, on)
+
+
+def active_people(
+    cases: Iterable[CaseHistory], on: date
+) -> tuple[dict[tuple[str, str], set[str]], date | None]:
+    """The people with an active right on each complete month's last day by office and month,
+    and the first day of any right (None without rights)."""
     people: dict[tuple[str, str], set[str]] = defaultdict(set)
     earliest: date | None = None
     for case in cases:
@@ -36,15 +45,22 @@ def count_months(cases: Iterable[CaseHistory], on: date) -> dict[str, dict[str, 
                 break
             if case.right_active(last_day) is not None:
                 people[(case.office_on(last_day), month)].add(case.person)
+    return people, earliest
+
+
+def month_counts(
+    people: dict[tuple[str, str], int], earliest: date | None, on: date
+) -> dict[str, dict[str, int]]:
+    """Counts by office and month from the number of ``people`` per office and month."""
     # Every complete month since the first right counts, with zero where nobody was active.
     complete = [
         m
-        for m in ([] if earliest is None else months_between(earliest, on))
+        for m in (() if earliest is None else months_between(earliest, on))
         if month_days(m)[1] <= on
     ]
     counts: dict[str, dict[str, int]] = {office: dict.fromkeys(complete, 0) for office, _ in people}
-    for (office, month), persons in people.items():
-        counts[office][month] = len(persons)
+    for (office, month), number in people.items():
+        counts[office][month] = number
     return counts
 
 
