@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from services.bench.store import machine
+from services.bench.store import machine, stolen_seconds
 from services.bulk import fewer_collections
 from services.demo.offices import OFFICES
 from services.demo.run import office_items
@@ -79,12 +79,15 @@ async def run_benchmark(
             for run in ("first", "again"):
                 async with open_runtime(settings) as rt:  # a fresh process each time
                     cpu, server_cpu = _cpu_seconds(), server.cpu_seconds()
+                    stolen = stolen_seconds()
                     with fewer_collections():
                         summary = await import_on(rt, file, office, workers=workers)
                     cpu, server_cpu = _cpu_seconds() - cpu, server.cpu_seconds() - server_cpu
+                    stolen = stolen_seconds() - stolen
                     events = (await rt.js.stream_info(settings.stream)).state.messages
                 out[run] = _figures(summary, cpu, events if run == "first" else None)
                 out[run]["server_cpu_seconds"] = round(server_cpu, 2)
+                out[run]["stolen_cpu_seconds"] = round(stolen, 2)
                 log(f"{run}: {out[run]}")
             out["events"] = events
         return out

@@ -25,7 +25,7 @@ from projections.reports.replay import memory_database, replay_into
 from projections.rules import default_rules
 from services.bench.projections import fill
 from services.bench.server import bench_nats
-from services.bench.store import machine
+from services.bench.store import machine, stolen_seconds
 from services.settings import Settings
 from services.store import EventStore
 from services.stream import provision_event_stream
@@ -41,6 +41,7 @@ async def time_report(store: EventStore, name: str, params: Params) -> dict[str,
     """Replay and compute ``name`` once; wall and CPU seconds of each step (CPU counts the
     replay's child processes too)."""
     db = memory_database()
+    stolen = stolen_seconds()
     try:
         wall, cpu = time.perf_counter(), _cpu()
         read = await replay_into(
@@ -68,6 +69,7 @@ async def time_report(store: EventStore, name: str, params: Params) -> dict[str,
         "total_seconds": round(total, 2),
         "events_per_s": round(read / total) if total else None,
         "replay_cpu_us_per_event": round(replay_cpu * 1e6 / read, 1) if read else None,
+        "stolen_cpu_seconds": round(stolen_seconds() - stolen, 2),
     }
 
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -209,6 +210,18 @@ async def case_loads(
         name: {"p50": round(pct(v, 50), 3), "p99": round(pct(v, 99), 3), "n": len(v)}
         for name, v in timings.items()
     }
+
+
+def stolen_seconds() -> float:
+    """CPU time the hypervisor gave to others while this VM's CPUs had work (the steal
+    column of ``/proc/stat``, summed over the CPUs; 0 where unknown). A run with much of it
+    did not get the cores the machine shows: read its figures with that in mind."""
+    try:
+        with Path("/proc/stat").open() as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return 0.0
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
 
 
 def machine() -> dict[str, Any]:
