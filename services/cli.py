@@ -563,21 +563,25 @@ def bench_projections(
 
 @bench_app.command("report")
 def bench_report(
-    name: Annotated[str, typer.Argument(help="The report to time, e.g. subsidy-ledger.")],
+    name: Annotated[
+        str, typer.Argument(help="The report to time, e.g. subsidy-ledger, or all of them: all.")
+    ],
     events: Annotated[int, typer.Option(min=1, help="Events in the stream.")] = 1_000_000,
     on: Annotated[str, typer.Option(help="Report date YYYY-MM-DD.")] = "2025-12-31",
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
 ) -> None:
-    """One report from scratch by replay over EVENTS events: replay and compute, timed."""
+    """Reports from scratch by replay over EVENTS events (one stream): replay and compute, timed."""
     from datetime import date
 
     from projections.reports import REPORTS
     from services.bench.reports import run_benchmark
 
-    if name not in REPORTS:
-        raise typer.BadParameter(f"unknown report; known: {', '.join(REPORTS)}", param_hint="NAME")
+    if name != "all" and name not in REPORTS:
+        known = ", ".join(REPORTS)
+        raise typer.BadParameter(f"unknown report; known: {known} (or all)", param_hint="NAME")
+    names = list(REPORTS) if name == "all" else [name]
     results = asyncio.run(
-        run_benchmark(name=name, events=events, on=date.fromisoformat(on), log=console.print)
+        run_benchmark(names=names, events=events, on=date.fromisoformat(on), log=console.print)
     )
     _emit(results, json_out)
 
