@@ -64,6 +64,10 @@ PARALLEL_FROM_BYTES: Final = 4_000_000
 MAX_WORKERS: Final = 8
 IN_FLIGHT: Final = 2
 """Chunks sent to a worker and not yet answered: one being decided, one waiting."""
+STOP_CHECK_S: Final = 0.5
+"""How often the parent looks at its stop flag while it waits for answers."""
+STOP_TIMEOUT_S: Final = 120.0
+"""How long a stopping worker may take over its last chunk, and a failing one to tell why."""
 
 
 def auto_workers(size: int, cpus: int | None = None) -> int:
@@ -83,6 +87,10 @@ def owner(raw: bytes, workers: int) -> int:
 
 class WorkerFailedError(RuntimeError):
     """A worker process failed or stopped: its error, or its exit code."""
+
+
+class ImportStoppedError(RuntimeError):
+    """The import was asked to stop (Ctrl-C) and did, after the chunks being decided."""
 
 
 @dataclass
@@ -128,16 +136,29 @@ async def import_on(
             chunk_lines=chunk_lines,
             progress=progress,
         )
-    return await asyncio.to_thread(
-        import_file_parallel,
-        rt.settings_for_workers(),
-        path,
-        office,
-        workers=workers,
-        default_actor=default_actor,
-        chunk_lines=chunk_lines,
-        progress=progress,
+    stop = threading.Event()
+    task = asyncio.ensure_future(
+        asyncio.to_thread(
+            import_file_parallel,
+            rt.settings_for_workers(),
+            path,
+            office,
+            workers=workers,
+            default_actor=default_actor,
+            chunk_lines=chunk_lines,
+            progress=progress,
+            stop=stop,
+        )
     )
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        # Ctrl-C: stop feeding the workers and wait until they have finished the chunks they
+        # are on, before the caller closes the runtime (and maybe the server) under them.
+        stop.set()
+        with suppress(ImportStoppedError):
+            await task
+        raise
 
 
 def import_file_parallel(
@@ -149,28 +170,35 @@ def import_file_parallel(
     default_actor: Actor | None = None,
     chunk_lines: int = CHUNK_LINES,
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> ImportSummary:
     """Import ``path`` for ``office`` with ``workers`` processes (blocking; run it in a thread).
 
     ``settings.nats_url`` must name the server to use (a started embedded one included).
+    Setting ``stop`` ends the import early (``ImportStoppedError``) once the workers have
+    finished the chunks they are on. The workers are started by ``multiprocessing``'s spawn,
+    which imports the caller's main module again: a script calling this needs the
+    ``if __name__ == "__main__"`` guard (the ``doorstroom`` command has it).
     """
     if settings.nats_url is None:
         raise ValueError("the workers need the NATS URL of the server in use")
     summary = ImportSummary()
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
+    stop = stop or threading.Event()
     pool: list[_Worker] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="import-", dir=path.parent) as scratch,
-        ExitStack() as stack,
-    ):
+    rejects_path(path).write_bytes(b"")  # never the rejects of an earlier run
+    with ExitStack() as stack:
         try:
             for index in range(workers):
-                rejects = stack.enter_context(Path(scratch, f"rejects-{index}.jsonl").open("w+b"))
+                # Anonymous where the system allows: nothing is left if this process is killed.
+                rejects = stack.enter_context(tempfile.TemporaryFile(dir=path.parent))
                 pool.append(_start(context, index, settings, office, default_actor, rejects))
             with path.open("rb") as source:
                 blank = 0
                 for number, raw in enumerate(source, start=1):
+                    if stop.is_set():
+                        raise ImportStoppedError(f"stopped before line {number}")
                     if not raw.strip():
                         blank += len(raw)
                         continue
@@ -178,17 +206,17 @@ def import_file_parallel(
                     worker.lines.append((number, raw))
                     worker.size += len(raw)
                     if len(worker.lines) >= chunk_lines:
-                        _send(pool, worker, summary, progress)
+                        _send(pool, worker, summary, progress, stop)
                 if progress is not None and blank:
                     progress(blank)
             for worker in pool:
                 if worker.lines:
-                    _send(pool, worker, summary, progress)
+                    _send(pool, worker, summary, progress, stop)
             while any(w.pending for w in pool):
-                _receive(pool, summary, progress)
+                _receive(pool, summary, progress, stop)
         finally:
             _stop(pool)
-        _merge_rejects(pool, path, summary)
+            _merge_rejects(pool, path, summary)  # also what was refused before a failure
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -217,33 +245,59 @@ def _start(
 
 
 def _send(
-    pool: list[_Worker], worker: _Worker, summary: ImportSummary, progress: Progress | None
+    pool: list[_Worker],
+    worker: _Worker,
+    summary: ImportSummary,
+    progress: Progress | None,
+    stop: threading.Event,
 ) -> None:
     while len(worker.pending) >= IN_FLIGHT:
-        _receive(pool, summary, progress)
-    worker.inbox.send(worker.lines)
+        _receive(pool, summary, progress, stop)
+    try:
+        worker.inbox.send(worker.lines)
+    except OSError:
+        raise _failure(worker) from None
     worker.pending.append(worker.size)
     worker.lines, worker.size = [], 0
 
 
-def _receive(pool: list[_Worker], summary: ImportSummary, progress: Progress | None) -> None:
-    """Wait for at least one answer and take in every answer that is there."""
+def _receive(
+    pool: list[_Worker], summary: ImportSummary, progress: Progress | None, stop: threading.Event
+) -> None:
+    """Wait for at least one answer (or ``stop``) and take in every answer that is there."""
     waiting = {w.outbox: w for w in pool if w.pending}
-    for ready in wait(list(waiting)):
-        worker = waiting[ready]  # type: ignore[index]
+    ready = wait(list(waiting), timeout=STOP_CHECK_S)
+    if stop.is_set():
+        raise ImportStoppedError("stopped while the workers were deciding")
+    for conn in ready:
+        worker = waiting[cast(Connection, conn)]
         try:
             answer = worker.outbox.recv()
-        except EOFError:
-            code = worker.process.exitcode
-            raise WorkerFailedError(
-                f"import worker {worker.index} stopped (exit code {code})"
-            ) from None
+        except (EOFError, OSError):
+            raise _failure(worker) from None
         if isinstance(answer, _Failed):
-            raise WorkerFailedError(f"import worker {answer.worker} failed:\n{answer.trace}")
+            raise _failed(answer)
         _count(worker, answer, summary)
         size = worker.pending.popleft()
         if progress is not None:
             progress(size)
+
+
+def _failed(answer: _Failed) -> WorkerFailedError:
+    return WorkerFailedError(f"import worker {answer.worker} failed:\n{answer.trace}")
+
+
+def _failure(worker: _Worker) -> WorkerFailedError:
+    """Why ``worker`` stopped taking chunks or answering: the error it sent, if it sent one
+    (answers before it are dropped), else how it ended."""
+    with suppress(EOFError, OSError):
+        while worker.outbox.poll(STOP_TIMEOUT_S):
+            answer = worker.outbox.recv()
+            if isinstance(answer, _Failed):
+                return _failed(answer)
+    worker.process.join(STOP_TIMEOUT_S)
+    code = worker.process.exitcode
+    return WorkerFailedError(f"import worker {worker.index} stopped (exit code {code})")
 
 
 def _count(worker: _Worker, outcome: ChunkOutcome, summary: ImportSummary) -> None:
@@ -257,20 +311,32 @@ def _count(worker: _Worker, outcome: ChunkOutcome, summary: ImportSummary) -> No
 
 def _stop(pool: list[_Worker]) -> None:
     """End every worker's input and wait until each has exited (a worker finishes the chunk
-    it is on first); answers still on their way are read and dropped, so none blocks."""
+    it is on first); answers still on their way are read and dropped, so none blocks. A
+    worker still running after ``STOP_TIMEOUT_S`` is terminated."""
     for worker in pool:
         worker.inbox.close()
     running = {worker.process.sentinel: worker for worker in pool}
     answering = {worker.outbox: worker for worker in pool}
+    deadline = time.monotonic() + STOP_TIMEOUT_S
     while running:
-        for ready in wait([*running, *answering]):
-            if isinstance(ready, int):
-                running.pop(ready).process.join()
+        left = deadline - time.monotonic()
+        ready = wait([*running, *answering], timeout=max(left, 0))
+        if not ready:
+            for worker in running.values():
+                worker.process.terminate()
+            for worker in running.values():
+                worker.process.join()
+            running.clear()
+        for conn in ready:
+            if isinstance(conn, int):
+                running.pop(conn).process.join()
                 continue
             try:
-                cast(Connection, ready).recv()
+                cast(Connection, conn).recv()
             except (EOFError, OSError):
-                answering.pop(cast(Connection, ready)).outbox.close()
+                answering.pop(cast(Connection, conn)).outbox.close()
+    for connection in answering:
+        connection.close()
 
 
 def _merge_rejects(pool: list[_Worker], path: Path, summary: ImportSummary) -> None:

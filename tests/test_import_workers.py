@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 from pathlib import Path
 
 import orjson
@@ -11,7 +12,13 @@ from pydantic import SecretStr
 
 from services.commands.placements import StartPlacement
 from services.embedded import NatsServer
-from services.import_workers import WorkerFailedError, auto_workers, import_file_parallel, owner
+from services.import_workers import (
+    ImportStoppedError,
+    WorkerFailedError,
+    auto_workers,
+    import_file_parallel,
+    owner,
+)
 from services.importer import rejects_path
 from services.settings import Settings
 from tests.support.domain import Case
@@ -71,14 +78,49 @@ def test_refusals_of_both_workers_come_out_in_line_order(
     assert [r["line"] for r in rejects] == expected
     assert {r["code"] for r in rejects} == {"case_not_found"}
     assert [r["original"].encode() for r in rejects] == refused_lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "mixed.jsonl",
+        "mixed.rejects.jsonl",
+        "nats",  # the server's store (the fixture's)
+        "var",
+    ]  # no scratch files left beside the input
 
 
 def test_a_worker_that_fails_stops_the_import_with_its_error(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
-    file = write(tmp_path / "cases.jsonl", [line(c) for c in histories(2)])
+    # Many chunks: the parent is still sending when the workers fail at their start.
+    file = write(tmp_path / "cases.jsonl", [line(c) for c in histories(1500)])
+    rejects_path(file).write_text("the rejects of an earlier run\n")
     short_key = SecretStr(base64.b64encode(bytes(16)).decode())
     settings = Settings(nats_url=nats_server.url, data_dir=tmp_path / "var", master_key=short_key)
 
     with pytest.raises(WorkerFailedError, match=r"import worker \d failed:(.|\n)*32 bytes"):
-        import_file_parallel(settings, file, OFFICE, workers=2)
+        import_file_parallel(settings, file, OFFICE, workers=2, chunk_lines=500)
+    assert rejects_path(file).read_bytes() == b""
+
+
+def test_an_import_asked_to_stop_ends_after_the_chunks_being_decided_and_a_rerun_completes_it(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    commands = histories(600)
+    file = write(tmp_path / "cases.jsonl", [line(c) for c in commands])
+    settings = Settings(nats_url=nats_server.url, data_dir=tmp_path / "var")
+    stop = threading.Event()
+
+    with pytest.raises(ImportStoppedError):
+        import_file_parallel(
+            settings,
+            file,
+            OFFICE,
+            workers=2,
+            chunk_lines=200,
+            progress=lambda _: stop.set(),
+            stop=stop,
+        )
+    summary = import_file_parallel(settings, file, OFFICE, workers=2, chunk_lines=200)
+
+    assert summary.read == len(commands)
+    assert 0 < summary.already_stored < len(commands)  # the first run stored some, not all
+    assert summary.stored + summary.already_stored == len(commands)
+    assert summary.rejected == 0
