@@ -4,7 +4,15 @@ the engine does."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import pickle
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -23,7 +31,14 @@ from events.subsidies import SubsidyScheme
 from projections.projection import ProjectionError
 from projections.reports.extract import _fast
 from projections.reports.facts import report_facts
-from projections.reports.replay import as_known_on, memory_database, replay_facts
+from projections.reports.ranges import Job
+from projections.reports.replay import (
+    SCRATCH_PREFIX,
+    _sweep_stale_folders,
+    as_known_on,
+    memory_database,
+    replay_facts,
+)
 from services.bench.projections import fill
 from services.embedded import NatsServer
 from services.jsread import read_batches
@@ -344,3 +359,62 @@ async def test_children_connect_with_the_parents_token(
             assert not caplog.records  # no child failed (its range was not read here instead)
         finally:
             await nc.close()
+
+
+async def test_a_range_child_whose_parent_is_gone_stops_and_removes_its_file(
+    tmp_path: Path,
+) -> None:
+    # A server that accepts and never speaks keeps the child connecting; meanwhile its
+    # parent "dies": the child's stdin ends before any answer was read.
+    silent = socket.create_server(("127.0.0.1", 0))
+    port = silent.getsockname()[1]
+    path = tmp_path / "1.db"
+    path.write_bytes(b"")
+    job = Job(
+        {"servers": [f"nats://127.0.0.1:{port}"], "max_reconnect_attempts": 2},
+        "DOORSTROOM",
+        Subjects(),
+        1,
+        10,
+        None,
+        str(path),
+    )
+    payload = pickle.dumps(job)
+    root = str(Path(__file__).resolve().parents[1])
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from projections.reports.ranges import main; main()",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": root},
+    )
+    assert child.stdin is not None
+    child.stdin.write(len(payload).to_bytes(8, "big") + payload)
+    await child.stdin.drain()
+    child.stdin.close()
+    try:
+        assert await asyncio.wait_for(child.wait(), 60) == 1
+    finally:
+        silent.close()
+    assert not path.exists()
+
+
+def test_range_folders_of_replays_that_are_gone_are_swept(tmp_path: Path) -> None:
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead_pid = int(gone.stdout)
+    stale = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{dead_pid}-"))
+    (stale / "1.db").write_bytes(b"rows")
+    mine = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    try:
+        _sweep_stale_folders()
+        assert not stale.exists()
+        assert mine.exists()
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)

@@ -15,7 +15,8 @@ import os
 import pickle
 import sqlite3
 import sys
-from contextlib import aclosing
+import threading
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -126,13 +127,23 @@ async def run_child(job: Job) -> Outcome | None:
         stdout=asyncio.subprocess.PIPE,
         env=env,
     )
+    assert child.stdin is not None
+    assert child.stdout is not None
+    payload = pickle.dumps(job)
     try:
-        out, _ = await child.communicate(pickle.dumps(job))
+        # The job goes first, length-prefixed; stdin then stays open until the child has
+        # answered, so that its end tells the child this process is gone (see ``main``).
+        child.stdin.write(len(payload).to_bytes(8, "big") + payload)
+        await child.stdin.drain()
+        out = await child.stdout.read()
+        await child.wait()
     except BaseException:
         if child.returncode is None:
             child.kill()
             await child.wait()
         raise
+    finally:
+        child.stdin.close()
     if child.returncode != 0:
         log.warning(
             "report replay of stream sequences %d to %d: child process exited with %d",
@@ -201,6 +212,22 @@ def connect_options(nc: NATS) -> dict[str, Any] | None:
 
 
 def main() -> None:
-    job = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - from the parent process
+    source = sys.stdin.buffer
+    size = int.from_bytes(source.read(8), "big")
+    job: Job = pickle.loads(source.read(size))  # noqa: S301 - from the parent process
+    # The raw descriptor, not the buffered reader: a thread blocked in the reader would hold
+    # its lock at interpreter shutdown.
+    fd = source.fileno()
+    threading.Thread(target=_end_with_parent, args=(fd, job.path), daemon=True).start()
     outcome = asyncio.run(_run_job(job))
     sys.stdout.buffer.write(pickle.dumps(outcome))
+
+
+def _end_with_parent(fd: int, path: str) -> None:
+    """The parent keeps stdin open until it has the answer: its end before that means the
+    parent is gone (killed), and nobody will read this range; stop and remove its file."""
+    while os.read(fd, 4096):
+        pass
+    with suppress(OSError):
+        Path(path).unlink()
+    os._exit(1)

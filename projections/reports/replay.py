@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Sequence
@@ -49,6 +50,29 @@ from services.db import Database
 PARALLEL_MIN_EVENTS: Final = 50_000
 """A stream is split into ranges of at least this many events (shorter: one process)."""
 MAX_PROCESSES: Final = 4
+
+
+SCRATCH_PREFIX: Final = "doorstroom-replay-"
+"""Temporary folders of the ranges' files: ``doorstroom-replay-<pid>-<random>``."""
+
+
+def _sweep_stale_folders() -> None:
+    """Remove the range folders of replays whose process is gone (killed before cleaning up)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = folder.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def known_cutoff(known_on: date) -> datetime:
@@ -167,7 +191,8 @@ async def replay_facts(
     bounds = [first + (last - first + 1) * i // count for i in range(count)]
     ranges = [(start, end - 1) for start, end in itertools.pairwise(bounds)]
     ranges.append((bounds[-1], -1))  # the last one to the end
-    with tempfile.TemporaryDirectory(prefix="doorstroom-replay-") as tmp:
+    _sweep_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as tmp:
         jobs = [
             Job(
                 connect or {},
