@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
 from uuid import UUID
 
 import pytest
@@ -14,7 +17,7 @@ from projections.reports.history import CaseHistory, iter_cases
 from projections.reports.ledger import ledger_parts, ledger_report
 from projections.reports.model import Params
 from projections.reports.replay import memory_database, replay_into
-from projections.reports.split import WorkerError, in_two
+from projections.reports.split import WorkerError, _fits_in_shared_memory, in_two
 from projections.rules import default_rules
 from services.db import Database
 from services.embedded import NatsServer
@@ -100,3 +103,13 @@ def test_an_error_in_the_worker_is_raised_in_the_parent_with_its_traceback(
     monkeypatch.setenv("PARENT_PID", str(os.getpid()))
     with pytest.raises(WorkerError, match="part 1 cannot be counted"):
         in_two(facts, params(date(2025, 4, 30)), _fails_in_the_worker, max, _merged)
+
+
+def test_a_store_larger_than_the_free_shared_memory_is_not_split(
+    facts: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _fits_in_shared_memory(facts, tmp_path)  # the small store fits here
+    # A container's /dev/shm with 1 KB left: the copy would die of SIGBUS, so no split.
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: SimpleNamespace(free=1024))
+    assert not _fits_in_shared_memory(facts, tmp_path)
+    assert _fits_in_shared_memory(facts, tmp_path / "missing")  # no /dev/shm: not Linux

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -45,7 +46,17 @@ def worth_splitting(db: Database) -> bool:
     if db.postgres or (os.cpu_count() or 1) < 2:
         return False
     facts = int(db.execute("SELECT count(*) FROM rf_events").fetchone()[0])
-    return facts >= SPLIT_FROM_FACTS
+    return facts >= SPLIT_FROM_FACTS and _fits_in_shared_memory(db)
+
+
+def _fits_in_shared_memory(db: Database, shm: Path = Path("/dev/shm")) -> bool:  # noqa: S108
+    """Whether the store's copy fits where shared memory lives (a container's /dev/shm is
+    often 64 MB; writing past it kills the process with SIGBUS instead of raising)."""
+    if not shm.is_dir():
+        return True  # not Linux: shared memory is not a size-limited file system there
+    pages = int(db.execute("PRAGMA page_count").fetchone()[0])
+    size = int(db.execute("PRAGMA page_size").fetchone()[0])
+    return shutil.disk_usage(shm).free > pages * size * 5 // 4
 
 
 class WorkerError(RuntimeError):
