@@ -45,6 +45,7 @@ async def test_raw_reads_equal_parsed_reads_and_leave_other_subscriptions_alone(
             got.set_result(msg)
 
         await raw.subscribe("plain.subject", cb=on_msg)
+        await raw.flush()  # the server has the subscription before the other client publishes
         await plain.publish("plain.subject", b"hi", headers={"Nats-Msg-Id": "x", "K": "v"})
         msg = await asyncio.wait_for(got, 10)
         assert (msg.data, msg.headers) == (b"hi", {"Nats-Msg-Id": "x", "K": "v"})
