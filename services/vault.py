@@ -9,7 +9,9 @@ time; every later read of that person's sealed fields shows them as erased.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import tempfile
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime
@@ -41,6 +43,23 @@ class VaultError(RuntimeError):
     """The vault cannot unwrap a key: wrong master key or corrupted entry."""
 
 
+def _create_key_file(path: Path) -> None:
+    """Write a new key to ``path`` whole or not at all: written to a private temporary file,
+    then linked into place, so a process starting at the same moment never reads a file
+    that exists but is still empty; if another process linked first, its key stays."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".master.key-")
+    try:
+        with os.fdopen(fd, "wb") as out:  # mkstemp makes it readable by its owner only
+            out.write(base64.b64encode(AESGCM.generate_key(bit_length=256)))
+            out.flush()
+            os.fsync(out.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        Path(temporary).unlink()
+
+
 def load_or_create_master_key(secret: str | None, data_dir: Path) -> bytes:
     """The master key from the setting, else from ``data_dir/master.key`` (created once)."""
     if secret:
@@ -48,10 +67,7 @@ def load_or_create_master_key(secret: str | None, data_dir: Path) -> bytes:
     else:
         path = data_dir / "master.key"
         if not path.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(base64.b64encode(AESGCM.generate_key(bit_length=256)))
+            _create_key_file(path)
         key = base64.b64decode(path.read_bytes())
     if len(key) != 32:
         raise VaultError("the master key must be 32 bytes (base64-encoded)")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import subprocess
+import sys
 from pathlib import Path
 from uuid import uuid4
 
@@ -70,3 +73,33 @@ def test_master_key_file_is_created_once_and_private(tmp_path: Path) -> None:
     first = load_or_create_master_key(None, tmp_path)
     assert load_or_create_master_key(None, tmp_path) == first
     assert (tmp_path / "master.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_processes_starting_together_on_a_new_data_dir_share_one_whole_master_key(
+    tmp_path: Path,
+) -> None:
+    # The file used to be created empty and written after: a second process could read it
+    # in between ("the master key must be 32 bytes").
+    code = (
+        "import sys, base64; from pathlib import Path; "
+        "from services.vault import load_or_create_master_key as load; "
+        "print(base64.b64encode(load(None, Path(sys.argv[1]))).decode())"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path / "var")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": root},
+        )
+        for _ in range(8)
+    ]
+    keys = set()
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()
+        keys.add(out.strip())
+    assert len(keys) == 1
+    assert len(base64.b64decode(keys.pop())) == 32
+    assert [p.name for p in (tmp_path / "var").iterdir()] == ["master.key"]
