@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import (
     DiscardPolicy,
@@ -67,13 +68,28 @@ def _unsafe(cfg: StreamConfig) -> list[str]:
     return problems
 
 
+ADD_ATTEMPTS = 3
+
+
+async def _add_stream(js: JetStreamContext, wanted: StreamConfig) -> StreamInfo:
+    """Create the stream. A cluster that is still placing its replicas may answer after the
+    request's timeout: ask again (the same configuration twice is no error on the server)."""
+    for attempt in range(1, ADD_ATTEMPTS + 1):
+        try:
+            return await js.add_stream(wanted)
+        except nats.errors.TimeoutError:
+            if attempt == ADD_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def provision_event_stream(js: JetStreamContext, settings: Settings) -> StreamInfo:
     """Create the stream, or check that the existing one is safe and bring it up to date."""
     wanted = event_stream_config(settings)
     try:
         info = await js.stream_info(settings.stream)
     except NotFoundError:
-        return await js.add_stream(wanted)
+        return await _add_stream(js, wanted)
     problems = _unsafe(info.config)
     if problems:
         raise UnsafeStreamError(f"stream {settings.stream} is unsafe: {', '.join(problems)}")
