@@ -52,10 +52,9 @@ from services.importer import (
     Progress,
     import_chunk,
     import_file,
-    reject_line,
+    reject,
     rejects_path,
 )
-from services.refusals import Refusal
 from services.runtime import Runtime, build_application, open_runtime
 from services.settings import Settings
 
@@ -106,7 +105,7 @@ class _Worker:
     inbox: Connection  # parent -> worker: chunks
     outbox: Connection  # worker -> parent: ChunkOutcome or _Failed
     rejects: IO[bytes]
-    first_rejects: list[tuple[int, Refusal]] = field(default_factory=list)
+    refused: ImportSummary = field(default_factory=ImportSummary)  # its refusals only
     pending: deque[int] = field(default_factory=deque)  # sizes in bytes of chunks in flight
     lines: list[Line] = field(default_factory=list)
     size: int = 0
@@ -302,11 +301,8 @@ def _failure(worker: _Worker) -> WorkerFailedError:
 
 def _count(worker: _Worker, outcome: ChunkOutcome, summary: ImportSummary) -> None:
     summary.add(outcome)
-    summary.rejected += len(outcome.refused)
     for number, raw, refusal in outcome.refused:
-        if len(worker.first_rejects) < KEEP_REJECTS:
-            worker.first_rejects.append((number, refusal))
-        worker.rejects.write(reject_line(number, raw, refusal))
+        reject(worker.refused, worker.rejects, number, raw, refusal)
 
 
 def _stop(pool: list[_Worker]) -> None:
@@ -341,7 +337,8 @@ def _stop(pool: list[_Worker]) -> None:
 
 def _merge_rejects(pool: list[_Worker], path: Path, summary: ImportSummary) -> None:
     """One rejects file in line order from the workers' (each in line order)."""
-    first = heapq.merge(*(w.first_rejects for w in pool), key=lambda r: r[0])
+    summary.rejected += sum(w.refused.rejected for w in pool)
+    first = heapq.merge(*(w.refused.rejects for w in pool), key=lambda r: r[0])
     summary.rejects = list(first)[:KEEP_REJECTS]
     for worker in pool:
         worker.rejects.seek(0)

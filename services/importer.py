@@ -178,7 +178,7 @@ async def import_file(
             outcome = await import_chunk(app, chunk, office, default_actor, clock())
             summary.add(outcome)
             for number, raw, refusal in outcome.refused:
-                _reject(summary, out, number, raw, refusal)
+                reject(summary, out, number, raw, refusal)
             if progress is not None:
                 progress(size)
     summary.seconds = time.perf_counter() - started
@@ -250,9 +250,10 @@ def reject_line(number: int, raw: bytes, refusal: Refusal) -> bytes:
     return orjson.dumps({"line": number, **refusal.as_dict(), "original": original}) + b"\n"
 
 
-def _reject(
+def reject(
     summary: ImportSummary, rejects: IO[bytes], number: int, raw: bytes, refusal: Refusal
 ) -> None:
+    """Count a refused line, keep it to show if it is among the first, write it out."""
     summary.rejected += 1
     if len(summary.rejects) < KEEP_REJECTS:
         summary.rejects.append((number, refusal))
