@@ -8,9 +8,7 @@ already stored), and reports the rates.
 
 from __future__ import annotations
 
-import resource
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -19,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from services.bench.store import machine, stolen_seconds
+from services.bench.store import cpu_with_children, machine, stolen_seconds
 from services.bulk import fewer_collections
 from services.demo.offices import OFFICES
 from services.demo.run import office_items
@@ -58,12 +56,6 @@ def _figures(summary: ImportSummary, cpu: float, events: int | None = None) -> d
     return figures
 
 
-def _cpu_seconds() -> float:
-    """CPU time of this process and of its ended worker processes."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
-
-
 async def run_benchmark(
     *, cases: int, workers: int | None = None, log: Callable[[str], None]
 ) -> dict[str, Any]:
@@ -78,11 +70,11 @@ async def run_benchmark(
             out["workers"] = workers or auto_workers(file.stat().st_size)
             for run in ("first", "again"):
                 async with open_runtime(settings) as rt:  # a fresh process each time
-                    cpu, server_cpu = _cpu_seconds(), server.cpu_seconds()
+                    cpu, server_cpu = cpu_with_children(), server.cpu_seconds()
                     stolen = stolen_seconds()
                     with fewer_collections():
                         summary = await import_on(rt, file, office, workers=workers)
-                    cpu, server_cpu = _cpu_seconds() - cpu, server.cpu_seconds() - server_cpu
+                    cpu, server_cpu = cpu_with_children() - cpu, server.cpu_seconds() - server_cpu
                     stolen = stolen_seconds() - stolen
                     events = (await rt.js.stream_info(settings.stream)).state.messages
                 out[run] = _figures(summary, cpu, events if run == "first" else None)

@@ -10,7 +10,6 @@ most 30 s on 2 cores.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -25,16 +24,10 @@ from projections.reports.replay import memory_database, replay_into
 from projections.rules import default_rules
 from services.bench.projections import fill
 from services.bench.server import bench_nats
-from services.bench.store import machine, stolen_seconds
+from services.bench.store import cpu_with_children, machine, stolen_seconds
 from services.settings import Settings
 from services.store import EventStore
 from services.stream import provision_event_stream
-
-
-def _cpu() -> float:
-    """CPU seconds of this process and of its finished children (the replay's ranges)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
 
 
 async def time_report(store: EventStore, name: str, params: Params) -> dict[str, Any]:
@@ -43,7 +36,7 @@ async def time_report(store: EventStore, name: str, params: Params) -> dict[str,
     db = memory_database()
     stolen = stolen_seconds()
     try:
-        wall, cpu = time.perf_counter(), _cpu()
+        wall, cpu = time.perf_counter(), cpu_with_children()
         read = await replay_into(
             db,
             [report_facts],
@@ -53,10 +46,10 @@ async def time_report(store: EventStore, name: str, params: Params) -> dict[str,
             registry=store.registry,
             known_on=params.known_on,
         )
-        replay_wall, replay_cpu = time.perf_counter() - wall, _cpu() - cpu
-        wall, cpu = time.perf_counter(), _cpu()
+        replay_wall, replay_cpu = time.perf_counter() - wall, cpu_with_children() - cpu
+        wall, cpu = time.perf_counter(), cpu_with_children()
         table = await asyncio.to_thread(build, db, name, params)
-        build_wall, build_cpu = time.perf_counter() - wall, _cpu() - cpu
+        build_wall, build_cpu = time.perf_counter() - wall, cpu_with_children() - cpu
     finally:
         db.close()
     total = replay_wall + build_wall

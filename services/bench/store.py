@@ -212,6 +212,12 @@ async def case_loads(
     }
 
 
+def cpu_with_children() -> float:
+    """CPU seconds of this process and of its ended child processes (workers, ranges)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def stolen_seconds() -> float:
     """CPU time the hypervisor gave to others while this VM's CPUs had work (the steal
     column of ``/proc/stat``, summed over the CPUs; 0 where unknown). A run with much of it
